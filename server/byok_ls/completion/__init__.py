@@ -1,0 +1,1 @@
+"""Inline completion: FIM prompts, context window, post-processing, cache."""

@@ -1,0 +1,140 @@
+"""One small error hierarchy shared by the services, the LSP layer and the CLI.
+
+Every failure a user can see carries a ``kind`` (the vocabulary of DESIGN.md) and a message
+that says what happened, where, and what to do. Messages are built by the raiser and must
+never contain an API key; :func:`scrub` is the last line of defence for text that came from
+elsewhere (provider bodies, exception strings).
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorKind(StrEnum):
+    AUTH_FAILED = "auth_failed"
+    OUT_OF_CREDIT = "out_of_credit"
+    RATE_LIMITED = "rate_limited"
+    CONTEXT_TOO_LONG = "context_too_long"
+    MODEL_NOT_FOUND = "model_not_found"
+    BAD_REQUEST = "bad_request"
+    OVERLOADED = "overloaded"
+    SERVER_ERROR = "server_error"
+    TIMEOUT = "timeout"
+    UNREACHABLE = "unreachable"
+    BAD_RESPONSE = "bad_response"
+    NO_ACTIVE_MODEL = "no_active_model"
+    PROVIDER_DISABLED = "provider_disabled"
+    BUDGET_EXCEEDED = "budget_exceeded"
+    CANCELLED = "cancelled"
+    # Configuration-level kinds (not provider failures).
+    INVALID_PARAMS = "invalid_params"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    CONFIG_INVALID = "config_invalid"
+    KEYRING_UNAVAILABLE = "keyring_unavailable"
+    INSECURE_URL = "insecure_url"
+
+
+# JSON-RPC codes for domain errors live in -32001..-32099 (DESIGN.md); one per kind keeps
+# clients that only look at the code able to tell them apart.
+_CODES: dict[ErrorKind, int] = {kind: -32001 - i for i, kind in enumerate(ErrorKind)}
+
+#: Provider failures after which a fallback model may be tried (the usage/fallback issue).
+FALLBACK_KINDS = frozenset(
+    {
+        ErrorKind.OUT_OF_CREDIT,
+        ErrorKind.BUDGET_EXCEEDED,
+        ErrorKind.AUTH_FAILED,
+        ErrorKind.RATE_LIMITED,
+        ErrorKind.OVERLOADED,
+        ErrorKind.UNREACHABLE,
+        ErrorKind.TIMEOUT,
+        ErrorKind.PROVIDER_DISABLED,
+        ErrorKind.SERVER_ERROR,
+    }
+)
+
+#: Failures worth retrying against the same provider (with backoff).
+RETRY_KINDS = frozenset({ErrorKind.RATE_LIMITED, ErrorKind.OVERLOADED, ErrorKind.SERVER_ERROR})
+
+
+class ByokError(Exception):
+    """A failure with a user-facing message and a machine-readable kind."""
+
+    def __init__(
+        self,
+        kind: ErrorKind,
+        message: str,
+        *,
+        field: str | None = None,
+        provider_id: str | None = None,
+        model: str | None = None,
+        status: int | None = None,
+        retry_after_s: float | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.field = field
+        self.provider_id = provider_id
+        self.model = model
+        self.status = status
+        self.retry_after_s = retry_after_s
+        self.extra = dict(extra or {})
+
+    @property
+    def code(self) -> int:
+        return _CODES[self.kind]
+
+    def to_data(self) -> dict[str, Any]:
+        """The JSON-RPC ``error.data`` object (camelCase, no None values)."""
+        data: dict[str, Any] = {"kind": self.kind.value}
+        for key, value in (
+            ("field", self.field),
+            ("providerId", self.provider_id),
+            ("model", self.model),
+            ("status", self.status),
+            ("retryAfterS", self.retry_after_s),
+        ):
+            if value is not None:
+                data[key] = value
+        data.update(self.extra)
+        return data
+
+    def __repr__(self) -> str:
+        return f"ByokError({self.kind.value!r}, {self.message!r})"
+
+
+def invalid(field: str, message: str) -> ByokError:
+    """Bad input: the message starts with the field it is about."""
+    return ByokError(ErrorKind.INVALID_PARAMS, f"{field}: {message}", field=field)
+
+
+# Shapes of well-known secrets; used to scrub text that leaves the process and to mask
+# secrets in completion context. Kept here so every layer uses the same list.
+SECRET_PATTERNS: tuple[re.Pattern[str], ...] = (
+    re.compile(r"sk-ant-[A-Za-z0-9_\-]{16,}"),
+    re.compile(r"sk-(?:proj-|or-v1-)?[A-Za-z0-9_\-]{16,}"),
+    re.compile(r"gsk_[A-Za-z0-9]{20,}"),
+    re.compile(r"xai-[A-Za-z0-9]{20,}"),
+    re.compile(r"AIza[0-9A-Za-z_\-]{30,}"),
+    re.compile(r"(?:ghp|gho|ghu|ghs|ghr|github_pat)_[A-Za-z0-9_]{20,}"),
+    re.compile(r"AKIA[0-9A-Z]{16}"),
+    re.compile(r"xox[abprs]-[A-Za-z0-9\-]{10,}"),
+    re.compile(r"hf_[A-Za-z0-9]{20,}"),
+    re.compile(r"(?i)bearer\s+[A-Za-z0-9._\-]{16,}"),
+)
+
+
+def scrub(text: str, *secrets: str | None) -> str:
+    """Remove the given secrets and anything shaped like a well-known key from ``text``."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "[redacted]")
+    for pattern in SECRET_PATTERNS:
+        text = pattern.sub("[redacted]", text)
+    return text

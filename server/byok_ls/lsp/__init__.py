@@ -1,0 +1,1 @@
+"""The pygls server: thin handlers over the services."""
