@@ -1,0 +1,363 @@
+"""Params and results of every ``byok/*`` method (camelCase on the wire).
+
+These models validate what clients send and are the source of ``schemas/lsp-api.schema.json``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from byok_ls.config.schema import (
+    Base,
+    BaseUrl,
+    Budget,
+    Capabilities,
+    Model,
+    ModelId,
+    Prices,
+    ReasoningStyle,
+    Task,
+)
+
+
+class Empty(Base):
+    pass
+
+
+# ---- templates ---------------------------------------------------------------------------
+
+
+class TemplateView(Base):
+    id: str
+    name: str
+    wire_format: str
+    base_url: str
+    needs_key: bool
+    key_env: str | None
+    tasks: list[Task]
+    models: list[Model]
+    docs_url: str | None
+    local: bool = False
+    default_fim: str
+
+
+class TemplatesResult(Base):
+    templates: list[TemplateView]
+
+
+# ---- providers ---------------------------------------------------------------------------
+
+
+class KeyView(Base):
+    present: bool
+    source: Literal["keyring", "env", "file"] | None
+    hint: str | None
+
+
+class ProviderView(Base):
+    id: str
+    template: str
+    name: str
+    enabled: bool
+    base_url: str
+    api_key_env: str | None
+    allow_insecure_http: bool
+    budget: Budget | None
+    key: KeyView
+    models: list[Model]
+
+
+class ProvidersResult(Base):
+    providers: list[ProviderView]
+
+
+class ProviderResult(Base):
+    provider: ProviderView
+
+
+class ProviderIdParams(Base):
+    id: str = Field(min_length=1)
+
+
+class ProviderAddParams(Base):
+    template: str = Field(min_length=1)
+    id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    base_url: BaseUrl | None = None
+    api_key: str | None = Field(default=None, repr=False, max_length=4096)
+    api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    enabled: bool = True
+    allow_insecure_http: bool = False
+    budget: Budget | None = None
+
+
+class ProviderUpdateParams(Base):
+    id: str = Field(min_length=1)
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    base_url: BaseUrl | None = None
+    api_key: str | None = Field(default=None, repr=False, max_length=4096)
+    api_key_env: str | None = Field(default=None, pattern=r"^([A-Za-z_][A-Za-z0-9_]*)?$")
+    enabled: bool | None = None
+    allow_insecure_http: bool | None = None
+    budget: Budget | None = None
+
+
+class Removed(Base):
+    removed: Literal[True] = True
+
+
+class TestResult(Base):
+    ok: bool
+    status: Literal[
+        "ok",
+        "auth_failed",
+        "out_of_credit",
+        "rate_limited",
+        "not_found",
+        "unreachable",
+        "timeout",
+        "bad_response",
+        "server_error",
+    ]
+    latency_ms: float
+    message: str
+    models_found: int
+
+
+class DiscoveredModelView(Base):
+    name: str
+    task: Task | None = None
+    n_ctx: int | None = None
+
+
+class DiscoverResult(Base):
+    models: list[DiscoveredModelView]
+
+
+class DetectedView(Base):
+    template: str
+    base_url: str
+    models: list[str]
+
+
+class DetectResult(Base):
+    found: list[DetectedView]
+
+
+# ---- models ------------------------------------------------------------------------------
+
+
+class ModelAddParams(Base):
+    provider_id: str = Field(min_length=1)
+    model: Model
+
+
+class ModelPatch(Base):
+    """A partial model: only the fields given change."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    n_ctx: int | None = Field(default=None, gt=0, le=10_000_000)
+    tokenizer: str | None = None
+    default_temperature: float | None = Field(default=None, ge=0, le=2)
+    reasoning_style: ReasoningStyle | None = None
+    capabilities: Capabilities | None = None
+    fim: str | None = None
+    max_output_tokens: int | None = Field(default=None, gt=0)
+    prices: Prices | None = None
+
+
+class ModelUpdateParams(Base):
+    provider_id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    task: Task
+    model: ModelPatch
+
+
+class ModelRemoveParams(Base):
+    provider_id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    task: Task
+
+
+class ModelResult(Base):
+    model: Model
+
+
+# ---- active ------------------------------------------------------------------------------
+
+
+class FallbacksView(Base):
+    chat: list[str]
+    completion: list[str]
+    embeddings: list[str]
+
+
+class ActiveResult(Base):
+    chat: str | None
+    completion: str | None
+    embeddings: str | None
+    fallbacks: FallbacksView
+
+
+class ActiveSetParams(Base):
+    task: Task
+    model_id: ModelId | None
+    fallbacks: list[ModelId] | None = None
+
+
+# ---- chat, completion, embeddings -----------------------------------------------------------
+
+
+class ImageUrl(Base):
+    url: str = Field(min_length=1)
+
+
+class ContentPart(Base):
+    type: Literal["text", "image_url"]
+    text: str | None = None
+    image_url: ImageUrl | None = None
+
+
+class ToolCallView(Base):
+    id: str
+    name: str
+    arguments: str
+
+
+class ChatMessageParams(Base):
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str | list[ContentPart]
+    tool_calls: list[ToolCallView] | None = None
+    tool_call_id: str | None = None
+
+
+class ToolFunction(Base):
+    name: str = Field(min_length=1, max_length=64)
+    description: str = ""
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
+
+
+class ToolParams(Base):
+    type: Literal["function"] = "function"
+    function: ToolFunction
+
+
+class ReasoningParams(Base):
+    effort: Literal["low", "medium", "high"] | None = None
+    budget_tokens: int | None = Field(default=None, ge=1024)
+
+
+class ChatParams(Base):
+    messages: list[ChatMessageParams] = Field(min_length=1)
+    model_id: ModelId | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, gt=0)
+    reasoning: ReasoningParams | None = None
+    tools: list[ToolParams] | None = None
+    chat_id: str | None = Field(default=None, max_length=200)
+
+
+class UsageView(Base):
+    input_tokens: int
+    output_tokens: int
+
+
+class ChatResult(Base):
+    content: str
+    reasoning: str | None = None
+    tool_calls: list[ToolCallView] | None = None
+    finish_reason: str
+    usage: UsageView
+    model_id: str
+    fallback: bool = False
+
+
+class ChatDelta(Base):
+    chat_id: str
+    index: int
+    model_id: str
+    text: str | None = None
+    reasoning: str | None = None
+    tool_call: dict[str, Any] | None = None
+
+
+class TextDocumentId(Base):
+    uri: str = Field(min_length=1)
+
+
+class PositionParams(Base):
+    line: int = Field(ge=0)
+    character: int = Field(ge=0)
+
+
+class CompleteParams(Base):
+    text_document: TextDocumentId
+    position: PositionParams
+    model_id: ModelId | None = None
+
+
+class RangeView(Base):
+    start: PositionParams
+    end: PositionParams
+
+
+class CompletionItemView(Base):
+    insert_text: str
+    range: RangeView | None = None
+
+
+class CompleteResult(Base):
+    items: list[CompletionItemView]
+    model_id: str | None
+
+
+class EmbeddingsParams(Base):
+    input: list[str] = Field(min_length=1)
+    model_id: ModelId | None = None
+
+
+class EmbeddingsResult(Base):
+    vectors: list[list[float]]
+    model_id: str
+    usage: UsageView | None
+
+
+# ---- usage and status --------------------------------------------------------------------
+
+
+class UsageParams(Base):
+    since: float | None = None
+    until: float | None = None
+    group_by: list[Literal["provider", "model", "task", "day"]] | None = None
+
+
+class UsageRow(Base):
+    provider_id: str | None = None
+    model: str | None = None
+    task: str | None = None
+    day: str | None = None
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    errors: int
+
+
+class UsageResult(Base):
+    rows: list[UsageRow]
+    totals: UsageRow
+
+
+class ProviderStatus(Base):
+    id: str
+    last_outcome: str | None
+    cool_down_s: float
+    spent_today_usd: float
+    budget_daily_usd: float | None
+
+
+class StatusResult(Base):
+    providers: list[ProviderStatus]
+    config_problem: str | None = None

@@ -1,0 +1,311 @@
+"""Load, validate and save ``config.yaml``.
+
+Saves are atomic (temp file, fsync, rename) and keep the previous file as ``config.yaml.bak``.
+Every change runs under a cross-process lock and is applied to the file as it is on disk at
+that moment, so two servers writing at once lose no update. The user's comments and key
+order survive because changes are merged into the round-trip YAML document instead of
+dumping a fresh one. A broken file is never overwritten: the last good config stays in use
+and the problem (file, line, field) is reported.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import platformdirs
+from filelock import FileLock, Timeout
+from pydantic import ValidationError
+from pydantic.alias_generators import to_snake
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from byok_ls.config.schema import Config
+from byok_ls.errors import ByokError, ErrorKind
+
+T = TypeVar("T")
+
+CONFIG_FILE = "config.yaml"
+
+
+def config_dir() -> Path:
+    override = os.environ.get("BYOK_LS_CONFIG_DIR")
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_config_dir("byok-ls", appauthor=False))
+
+
+def data_dir() -> Path:
+    override = os.environ.get("BYOK_LS_DATA_DIR")
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_data_dir("byok-ls", appauthor=False))
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    file: str
+    line: int | None  # 1-based
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        what = f"{self.field}: {self.message}" if self.field else self.message
+        return f"{where}: {what}"
+
+    def to_data(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "field": self.field, "message": self.message}
+
+
+def format_loc(loc: tuple[int | str, ...], *, snake: bool = False) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            name = to_snake(part) if snake else part
+            out += f".{name}" if out else name
+    return out
+
+
+def clean_msg(msg: str) -> str:
+    """pydantic's message without its "Value error, " prefix."""
+    return msg.removeprefix("Value error, ")
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 100
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def _plain(node: Any) -> Any:
+    """The round-trip document as plain dicts/lists (what pydantic validates)."""
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def _line_of(doc: Any, loc: tuple[int | str, ...]) -> int | None:
+    node, line = doc, None
+    for part in loc:
+        try:
+            if isinstance(node, CommentedMap):
+                key = to_snake(part) if isinstance(part, str) else part
+                if key not in node:
+                    break
+                line = node.lc.key(key)[0] + 1
+                node = node[key]
+            elif isinstance(node, CommentedSeq) and isinstance(part, int):
+                line = node.lc.item(part)[0] + 1
+                node = node[part]
+            else:
+                break
+        except (KeyError, IndexError, AttributeError, TypeError):
+            break
+    return line
+
+
+def _item_key(item: Any) -> Any:
+    if isinstance(item, dict):
+        if "id" in item:
+            return ("id", item["id"])
+        if "name" in item:
+            return ("model", item["name"], item.get("task", "chat"))
+    return None
+
+
+def _merge(node: Any, value: Any) -> Any:
+    """Write ``value`` into the round-trip ``node``, keeping comments and order where possible."""
+    if isinstance(value, dict) and isinstance(node, CommentedMap):
+        for key in [k for k in node if k not in value]:
+            del node[key]
+        for key, sub in value.items():
+            node[key] = _merge(node[key], sub) if key in node else sub
+        return node
+    if isinstance(value, list) and isinstance(node, CommentedSeq):
+        old = {_item_key(item): item for item in node if _item_key(item) is not None}
+        merged = [
+            _merge(old[k], item) if (k := _item_key(item)) is not None and k in old else item
+            for item in value
+        ]
+        del node[:]
+        node.extend(merged)
+        return node
+    return value
+
+
+class ConfigStore:
+    def __init__(self, directory: Path | None = None, *, lock_timeout_s: float = 10.0) -> None:
+        self.directory = directory or config_dir()
+        self.path = self.directory / CONFIG_FILE
+        self.backup_path = self.directory / (CONFIG_FILE + ".bak")
+        self._file_lock = FileLock(str(self.directory / ".config.yaml.lock"), timeout=lock_timeout_s)
+        self._thread_lock = threading.Lock()
+        self._config = Config()
+        self._problem: ConfigProblem | None = None
+        self._signature: tuple[int, int, int] | None = None
+        self.load()
+
+    # ---- reading -----------------------------------------------------------------------
+
+    @property
+    def config(self) -> Config:
+        """The last good configuration (never a broken one)."""
+        return self._config
+
+    @property
+    def problem(self) -> ConfigProblem | None:
+        """What is wrong with the file on disk, if anything."""
+        return self._problem
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def _read(self) -> tuple[Any, Config]:
+        """Parse the file on disk; raise ConfigProblem-carrying ByokError when it is broken."""
+        try:
+            text = self.path.read_text("utf-8")
+        except FileNotFoundError:
+            return CommentedMap(), Config()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise self._error(ConfigProblem(str(self.path), None, None, f"cannot read: {exc}")) from exc
+        try:
+            doc = _yaml().load(text)
+        except MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            line = mark.line + 1 if mark is not None else None
+            msg = f"not valid YAML: {exc.problem or exc}"
+            raise self._error(ConfigProblem(str(self.path), line, None, msg)) from exc
+        except YAMLError as exc:
+            raise self._error(ConfigProblem(str(self.path), None, None, f"not valid YAML: {exc}")) from exc
+        if doc is None:
+            doc = CommentedMap()
+        if not isinstance(doc, CommentedMap):
+            problem = ConfigProblem(str(self.path), 1, None, "the top level must be a mapping")
+            raise self._error(problem)
+        try:
+            config = Config.model_validate(_plain(doc), by_alias=False, by_name=True)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = tuple(first["loc"])
+            problem = ConfigProblem(
+                str(self.path),
+                _line_of(doc, loc),
+                format_loc(loc, snake=True) or None,
+                clean_msg(first["msg"]),
+            )
+            raise self._error(problem) from exc
+        return doc, config
+
+    @staticmethod
+    def _error(problem: ConfigProblem) -> ByokError:
+        return ByokError(
+            ErrorKind.CONFIG_INVALID,
+            f"The configuration file is broken and was left untouched: {problem}. "
+            "Fix the file (the last good configuration stays in use meanwhile).",
+            field=problem.field,
+            extra={"problem": problem.to_data()},
+        )
+
+    def load(self) -> bool:
+        """(Re)read the file. Returns True when the usable config or the problem changed."""
+        signature = self._stat()
+        before = (self._config, self._problem)
+        try:
+            _, config = self._read()
+        except ByokError as exc:
+            self._problem = ConfigProblem(**exc.extra["problem"])
+        else:
+            self._config, self._problem = config, None
+        self._signature = signature
+        return (self._config, self._problem) != before
+
+    def reload_if_changed(self) -> bool:
+        """Cheap check for edits by hand or by another process (one stat call)."""
+        if self._stat() == self._signature:
+            return False
+        with self._thread_lock:
+            return self.load()
+
+    # ---- writing -----------------------------------------------------------------------
+
+    def mutate(self, change: Callable[[Config], T]) -> T:
+        """Apply ``change`` to the config as it is on disk now, and save atomically.
+
+        ``change`` edits the Config it is given and may raise ByokError to abort.
+        """
+        with self._thread_lock:
+            try:
+                with self._file_lock:
+                    doc, current = self._read()
+                    draft = current.model_copy(deep=True)
+                    result = change(draft)
+                    draft.revision = current.revision + 1
+                    try:
+                        checked = Config.model_validate(draft.model_dump())
+                    except ValidationError as exc:
+                        first = exc.errors()[0]
+                        field = format_loc(tuple(first["loc"]))
+                        raise ByokError(
+                            ErrorKind.INVALID_PARAMS, f"{field}: {clean_msg(first['msg'])}", field=field
+                        ) from exc
+                    dumped = checked.model_dump(mode="json", exclude_none=True)
+                    self._write(_merge(doc, dumped))
+                    self._config, self._problem = checked, None
+                    self._signature = self._stat()
+            except Timeout as exc:
+                raise ByokError(
+                    ErrorKind.CONFLICT,
+                    f"Another byok-ls process holds the configuration lock ({self._file_lock.lock_file}); "
+                    "try again in a moment.",
+                ) from exc
+            except ByokError as exc:
+                if exc.kind is ErrorKind.CONFIG_INVALID:
+                    self._problem = ConfigProblem(**exc.extra["problem"])
+                raise
+        return result
+
+    def _write(self, doc: Any) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        buffer = io.StringIO()
+        buffer.write("# byok-ls configuration. API keys are never stored here.\n" if not self.path.exists() else "")
+        _yaml().dump(doc, buffer)
+        data = buffer.getvalue().encode("utf-8")
+        if self.path.exists():
+            _atomic_write(self.backup_path, self.path.read_bytes())
+        _atomic_write(self.path, data)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

@@ -1,0 +1,28 @@
+"""A cattrs converter that leaves the params of custom methods as plain JSON.
+
+pygls turns unknown methods' params into namedtuples, which renames keys that are not
+Python identifiers and loses the JSON shape; pydantic validates the plain dicts instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cattrs
+from pygls.protocol import (
+    JsonRPCNotification,
+    JsonRPCRequestMessage,
+    JsonRPCResponseMessage,
+    default_converter,
+)
+
+
+def _keep(obj: dict[str, Any], cls: type[Any]) -> Any:
+    return cls(**obj)
+
+
+def raw_converter() -> cattrs.Converter:
+    converter = default_converter()
+    for cls in (JsonRPCRequestMessage, JsonRPCResponseMessage, JsonRPCNotification):
+        converter.register_structure_hook(cls, _keep)
+    return converter

@@ -1,0 +1,119 @@
+"""The language server: wiring only. Each handler validates, calls a service, converts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from lsprotocol import types
+from pydantic import BaseModel, ValidationError
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
+
+from byok_ls import __version__
+from byok_ls.app import App
+from byok_ls.errors import ByokError
+from byok_ls.lsp.converter import raw_converter
+from byok_ls.lsp.errors import from_byok, from_validation
+from byok_ls.lsp.methods import METHODS, Method
+
+log = logging.getLogger(__name__)
+
+CONFIG_CHANGED = "byok/config/changed"
+#: How often the config file is checked for edits by hand or by another window's server.
+WATCH_INTERVAL_S = 0.5
+
+
+class ByokServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("byok-ls", __version__, converter_factory=raw_converter)
+        self.app = App()
+        self._watcher: asyncio.Task[None] | None = None
+        self._reported_problem: str | None = None
+
+    # ---- Ctx -------------------------------------------------------------------------
+
+    def notify(self, method: str, payload: dict[str, Any]) -> None:
+        self.protocol.notify(method, payload)
+
+    def show(self, kind: types.MessageType, message: str) -> None:
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    # ---- config watching ---------------------------------------------------------------
+
+    def config_changed(self) -> None:
+        self.notify(CONFIG_CHANGED, {"revision": self.app.store.config.revision})
+
+    def report_problem(self) -> None:
+        problem = self.app.store.problem
+        text = str(problem) if problem else None
+        if text and text != self._reported_problem:
+            self.show(
+                types.MessageType.Error,
+                f"byok-ls: the configuration file is broken ({text}). "
+                "The last good configuration stays in use until it is fixed.",
+            )
+        self._reported_problem = text
+
+    async def watch_config(self) -> None:
+        while True:
+            await asyncio.sleep(WATCH_INTERVAL_S)
+            try:
+                changed = await asyncio.to_thread(self.app.store.reload_if_changed)
+            except Exception:
+                log.exception("checking the configuration file failed")
+                continue
+            if changed:
+                self.report_problem()
+                if self.app.store.problem is None:
+                    self.config_changed()
+
+    def start_watching(self) -> None:
+        if self._watcher is None:
+            self._watcher = asyncio.get_running_loop().create_task(self.watch_config())
+
+
+async def call(server: ByokServer, method: Method, raw: Any) -> Any:
+    """Validate ``raw`` params, run the operation, and return camelCase JSON."""
+    if raw is None:
+        raw = {}
+    try:
+        params = method.params.model_validate(raw, by_alias=True, by_name=False)
+    except ValidationError as exc:
+        raise from_validation(exc) from None
+    try:
+        result: BaseModel = await method.handler(server, params)
+    except ByokError as exc:
+        if method.mutates:
+            server.report_problem()
+        raise from_byok(exc) from None
+    except JsonRpcException:
+        raise
+    if method.mutates:
+        server.config_changed()
+    return result.model_dump(mode="json", by_alias=True)
+
+
+def build() -> ByokServer:
+    server = ByokServer()
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(params: types.InitializedParams) -> None:
+        server.report_problem()
+        server.start_watching()
+
+    for method in METHODS:
+        _bind(server, method)
+    return server
+
+
+def _bind(server: ByokServer, method: Method) -> None:
+    async def handler(params: Any) -> Any:
+        return await call(server, method, params)
+
+    async def command(*args: Any) -> Any:
+        return await call(server, method, args[0] if args else None)
+
+    server.feature(method.name)(handler)
+    server.command(method.command)(command)

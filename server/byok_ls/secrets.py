@@ -1,0 +1,198 @@
+"""API keys: the OS keyring, ``$ENV`` references, an opt-in file store, and masking.
+
+Keys are looked up in one documented order: the provider's ``api_key_env`` variable if set,
+else the keyring (service ``byok-ls``, user = provider id), else the opt-in file store.
+A key never leaves this module except towards the provider's own base URL; everything the
+user sees is a :class:`KeyStatus` with the last four characters only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from byok_ls.errors import ByokError, ErrorKind
+
+SERVICE = "byok-ls"
+log = logging.getLogger(__name__)
+
+KeySource = Literal["keyring", "env", "file"]
+
+# Every key this process has seen, so log output can be scrubbed of them (see lsp/logging).
+_known_keys: set[str] = set()
+_known_lock = threading.Lock()
+
+
+def remember(key: str) -> None:
+    if len(key) >= 4:
+        with _known_lock:
+            _known_keys.add(key)
+
+
+def known_keys() -> tuple[str, ...]:
+    with _known_lock:
+        return tuple(_known_keys)
+
+
+def hint(key: str) -> str:
+    """``sk-…wxyz``: a short, recognisable, non-secret label for a key."""
+    head = key[:3] if len(key) >= 16 else ""
+    return f"{head}…{key[-4:]}" if len(key) >= 8 else "…"
+
+
+@dataclass(frozen=True)
+class KeyStatus:
+    present: bool
+    source: KeySource | None
+    hint: str | None
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"present": self.present, "source": self.source, "hint": self.hint}
+
+
+def _keyring_usable(backend: Any) -> bool:
+    # keyring's "fail" backend and a chainer without members both mean: nothing works.
+    name = type(backend).__module__ + "." + type(backend).__name__
+    if name.startswith("keyring.backends.fail"):
+        return False
+    if name.startswith("keyring.backends.chainer") and not getattr(backend, "backends", None):
+        return False
+    return float(getattr(backend, "priority", 1)) > 0
+
+
+class KeyStore:
+    def __init__(self, file_store: Path | None = None, *, use_file_store: bool = False) -> None:
+        self._file_store = file_store
+        self.use_file_store = use_file_store
+        self._lock = threading.Lock()
+        self._backend: Any = None
+
+    # ---- backends ----------------------------------------------------------------------
+
+    def _keyring(self) -> Any:
+        if self._backend is None:
+            # Imported lazily: keyring's backend discovery costs start-up time.
+            import keyring
+
+            self._backend = keyring.get_keyring()
+        return self._backend
+
+    def keyring_available(self) -> bool:
+        try:
+            return _keyring_usable(self._keyring())
+        except Exception:
+            return False
+
+    def _file_read(self) -> dict[str, str]:
+        if self._file_store is None or not self._file_store.exists():
+            return {}
+        try:
+            data = json.loads(self._file_store.read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def _file_write(self, data: dict[str, str]) -> None:
+        assert self._file_store is not None
+        self._file_store.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._file_store.with_name(self._file_store.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self._file_store)
+
+    # ---- operations --------------------------------------------------------------------
+
+    def get(self, provider_id: str, api_key_env: str | None = None) -> tuple[str | None, KeySource | None]:
+        if api_key_env:
+            value = os.environ.get(api_key_env)
+            if value:
+                remember(value)
+                return value, "env"
+            return None, None
+        with self._lock:
+            if self.keyring_available():
+                try:
+                    value = self._keyring().get_password(SERVICE, provider_id)
+                except Exception as exc:
+                    log.warning("keyring lookup for %s failed: %s", provider_id, type(exc).__name__)
+                    value = None
+                if value:
+                    remember(value)
+                    return value, "keyring"
+            if self.use_file_store:
+                value = self._file_read().get(provider_id)
+                if value:
+                    remember(value)
+                    return value, "file"
+        return None, None
+
+    def status(self, provider_id: str, api_key_env: str | None = None) -> KeyStatus:
+        key, source = self.get(provider_id, api_key_env)
+        return KeyStatus(present=key is not None, source=source, hint=hint(key) if key else None)
+
+    def set(self, provider_id: str, key: str) -> KeySource:
+        if not key or any(c.isspace() for c in key):
+            raise ByokError(
+                ErrorKind.INVALID_PARAMS, "apiKey: must be non-empty and contain no spaces", field="apiKey"
+            )
+        remember(key)
+        with self._lock:
+            if self.keyring_available():
+                try:
+                    self._keyring().set_password(SERVICE, provider_id, key)
+                    return "keyring"
+                except Exception as exc:
+                    if not self.use_file_store:
+                        raise self._no_keyring(f"the keyring refused the key ({type(exc).__name__})") from exc
+            if self.use_file_store:
+                data = self._file_read()
+                data[provider_id] = key
+                self._file_write(data)
+                log.warning(
+                    "API key for %s stored in the plain file %s (key_file_store is on)",
+                    provider_id,
+                    self._file_store,
+                )
+                return "file"
+        raise self._no_keyring("no keyring backend is available on this machine")
+
+    def delete(self, provider_id: str) -> None:
+        with self._lock:
+            if self.keyring_available():
+                try:
+                    self._keyring().delete_password(SERVICE, provider_id)
+                except Exception:
+                    pass  # Nothing stored is the same outcome as deleted.
+            if self._file_store is not None and self._file_store.exists():
+                data = self._file_read()
+                if data.pop(provider_id, None) is not None:
+                    self._file_write(data)
+
+    @staticmethod
+    def _no_keyring(why: str) -> ByokError:
+        return ByokError(
+            ErrorKind.KEYRING_UNAVAILABLE,
+            f"Cannot save the API key: {why}. Either set the provider's apiKeyEnv to the name of "
+            "an environment variable that holds the key, or opt in to the plain-file key store "
+            "with `settings: {key_file_store: true}` in config.yaml (stored with mode 0600).",
+            field="apiKey",
+        )
+
+
+def __getattr__(name: str) -> Any:
+    # The test backends subclass keyring's base class; importing keyring eagerly would cost
+    # every start-up, so they live in their own module and are reached through here
+    # (``PYTHON_KEYRING_BACKEND=byok_ls.secrets.MemoryKeyring``).
+    if name in ("MemoryKeyring", "FailingKeyring"):
+        from byok_ls import test_keyrings
+
+        return getattr(test_keyrings, name)
+    raise AttributeError(name)
