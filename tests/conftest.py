@@ -10,9 +10,7 @@ from typing import Any
 
 import pytest
 
-import importlib.util as _u
-
-pytest_plugins = ["tests.fakes.fixtures"] if _u.find_spec("tests.fakes.fixtures") else []  # TEMP
+pytest_plugins = ["tests.fakes.fixtures"]
 
 ROOT = Path(__file__).resolve().parent.parent
 

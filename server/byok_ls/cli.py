@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -37,11 +38,17 @@ Run `byok-ls --help` for every command.
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="byok-ls", description="Bring your own LLM keys into any editor.")
+    parser = argparse.ArgumentParser(
+        prog="byok-ls", description="Bring your own LLM keys into any editor."
+    )
     parser.add_argument("--version", action="version", version=f"byok-ls {__version__}")
     parser.add_argument("--stdio", action="store_true", help="serve LSP on stdin/stdout")
     parser.add_argument("--tcp", metavar="HOST:PORT", help="serve LSP on a TCP port")
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("BYOK_LS_LOG_LEVEL", "INFO"),
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+    )
     sub = parser.add_subparsers(dest="command")
 
     def cmd(name: str, help_text: str, parent: Any = sub) -> argparse.ArgumentParser:
@@ -51,7 +58,9 @@ def _parser() -> argparse.ArgumentParser:
 
     cmd("templates", "list provider templates")
 
-    providers = sub.add_parser("providers", help="configure providers").add_subparsers(dest="action", required=True)
+    providers = sub.add_parser("providers", help="configure providers").add_subparsers(
+        dest="action", required=True
+    )
     cmd("list", "list configured providers", providers)
     add = cmd("add", "add a provider from a template", providers)
     add.add_argument("template")
@@ -59,7 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--name")
     add.add_argument("--base-url")
     add.add_argument("--key-env", help="read the key from this environment variable")
-    add.add_argument("--key", help="the key itself (ends up in your shell history; prefer the prompt)")
+    add.add_argument(
+        "--key", help="the key itself (ends up in your shell history; prefer the prompt)"
+    )
     add.add_argument("--no-key", action="store_true", help="do not ask for a key")
     add.add_argument("--disabled", action="store_true")
     add.add_argument("--allow-insecure-http", action="store_true")
@@ -75,12 +86,17 @@ def _parser() -> argparse.ArgumentParser:
     upd.add_argument("--disable", dest="enabled", action="store_const", const=False)
     rm = cmd("remove", "remove a provider and its stored key", providers)
     rm.add_argument("id")
-    for name, text in (("test", "check a provider's key and reachability"), ("discover", "list a provider's models")):
+    for name, text in (
+        ("test", "check a provider's key and reachability"),
+        ("discover", "list a provider's models"),
+    ):
         p = cmd(name, text, providers)
         p.add_argument("id")
     cmd("detect", "find local model servers (Ollama, LM Studio, llama.cpp, vLLM)", providers)
 
-    models = sub.add_parser("models", help="configure a provider's models").add_subparsers(dest="action", required=True)
+    models = sub.add_parser("models", help="configure a provider's models").add_subparsers(
+        dest="action", required=True
+    )
     madd = cmd("add", "add a model to a provider", models)
     madd.add_argument("provider_id")
     madd.add_argument("name")
@@ -90,7 +106,12 @@ def _parser() -> argparse.ArgumentParser:
     madd.add_argument("--temperature", type=float)
     madd.add_argument("--reasoning", choices=["none", "openai", "anthropic", "deepseek"])
     madd.add_argument("--fim", help="native | chat | template:<family>")
-    madd.add_argument("--capability", action="append", default=[], choices=["tools", "multimodality", "clicks", "agent"])
+    madd.add_argument(
+        "--capability",
+        action="append",
+        default=[],
+        choices=["tools", "multimodality", "clicks", "agent"],
+    )
     mrm = cmd("remove", "remove a model", models)
     mrm.add_argument("provider_id")
     mrm.add_argument("name")
@@ -111,8 +132,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _print(result: BaseModel | dict[str, Any], as_json: bool, table: Callable[[Any], str] | None = None) -> None:
-    data = result.model_dump(mode="json", by_alias=True) if isinstance(result, BaseModel) else result
+def _print(
+    result: BaseModel | dict[str, Any], as_json: bool, table: Callable[[Any], str] | None = None
+) -> None:
+    data = (
+        result.model_dump(mode="json", by_alias=True) if isinstance(result, BaseModel) else result
+    )
     if as_json or table is None:
         print(json.dumps(data, indent=2, ensure_ascii=False))
     else:
@@ -128,7 +153,9 @@ def _table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
 
 def _providers_table(result: api.ProvidersResult) -> str:
     if not result.providers:
-        return "No providers yet. Add one: byok-ls providers add <template>  (see: byok-ls templates)"
+        return (
+            "No providers yet. Add one: byok-ls providers add <template>  (see: byok-ls templates)"
+        )
     rows = [
         (
             p.id,
@@ -190,7 +217,10 @@ def _run_command(args: argparse.Namespace) -> int:
             key = args.key
             template = get_template(args.template)
             if key is None and args.key_env is None and not args.no_key and template.needs_key:
-                key = _ask_key(f"API key for {template.name} (input hidden, empty for none): ") or None
+                key = (
+                    _ask_key(f"API key for {template.name} (input hidden, empty for none): ")
+                    or None
+                )
             params = api.ProviderAddParams(
                 template=args.template,
                 id=args.id,
@@ -215,8 +245,10 @@ def _run_command(args: argparse.Namespace) -> int:
                 "api_key_env": args.key_env,
                 "enabled": args.enabled,
             }
-            params = api.ProviderUpdateParams(id=args.id, **{k: v for k, v in fields.items() if v is not None})
-            _print(svc.provider_update(params), as_json, _provider_line)
+            update = api.ProviderUpdateParams(
+                id=args.id, **{k: v for k, v in fields.items() if v is not None}
+            )
+            _print(svc.provider_update(update), as_json, _provider_line)
         elif args.action == "remove":
             svc.provider_remove(api.ProviderIdParams(id=args.id))
             _print({"removed": True}, as_json, lambda _: f"Removed {args.id} and its stored key.")
@@ -242,16 +274,29 @@ def _run_command(args: argparse.Namespace) -> int:
                 {"provider_id": args.provider_id, "model": model}, by_name=True
             )
             result = svc.model_add(params_add)
-            _print(result, as_json, lambda r: f"Added {args.task} model {r.model.name} to {args.provider_id}.")
+            _print(
+                result,
+                as_json,
+                lambda r: f"Added {args.task} model {r.model.name} to {args.provider_id}.",
+            )
         else:
-            svc.model_remove(api.ModelRemoveParams(provider_id=args.provider_id, name=args.name, task=args.task))
+            svc.model_remove(
+                api.ModelRemoveParams(provider_id=args.provider_id, name=args.name, task=args.task)
+            )
             _print({"removed": True}, as_json, lambda _: f"Removed {args.task} model {args.name}.")
     elif args.command == "active":
         if args.task and args.model:
             model_id = None if args.model == "none" else args.model
-            _print(svc.active_set(api.ActiveSetParams(task=args.task, model_id=model_id)), as_json, _active_table)
+            _print(
+                svc.active_set(api.ActiveSetParams(task=args.task, model_id=model_id)),
+                as_json,
+                _active_table,
+            )
         elif args.task:
-            print("Give the model too: byok-ls active TASK PROVIDER/MODEL (or 'none')", file=sys.stderr)
+            print(
+                "Give the model too: byok-ls active TASK PROVIDER/MODEL (or 'none')",
+                file=sys.stderr,
+            )
             return 2
         else:
             _print(svc.active_get(), as_json, _active_table)
@@ -284,7 +329,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from byok_ls.config.store import clean_msg, format_loc
 
         first = exc.errors()[0]
-        print(f"error: {format_loc(tuple(first['loc']), snake=True)}: {clean_msg(first['msg'])}", file=sys.stderr)
+        print(
+            f"error: {format_loc(tuple(first['loc']), snake=True)}: {clean_msg(first['msg'])}",
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -9,5 +9,8 @@ from byok_ls.app import App
 
 
 def run(app: App, args: argparse.Namespace) -> int:
-    print(f"error: `{args.command} {getattr(args, 'action', '') or ''}` is not available yet", file=sys.stderr)
+    print(
+        f"error: `{args.command} {getattr(args, 'action', '') or ''}` is not available yet",
+        file=sys.stderr,
+    )
     return 2

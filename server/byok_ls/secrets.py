@@ -8,6 +8,7 @@ user sees is a :class:`KeyStatus` with the last four characters only.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -110,7 +111,9 @@ class KeyStore:
 
     # ---- operations --------------------------------------------------------------------
 
-    def get(self, provider_id: str, api_key_env: str | None = None) -> tuple[str | None, KeySource | None]:
+    def get(
+        self, provider_id: str, api_key_env: str | None = None
+    ) -> tuple[str | None, KeySource | None]:
         if api_key_env:
             value = os.environ.get(api_key_env)
             if value:
@@ -141,7 +144,9 @@ class KeyStore:
     def set(self, provider_id: str, key: str) -> KeySource:
         if not key or any(c.isspace() for c in key):
             raise ByokError(
-                ErrorKind.INVALID_PARAMS, "apiKey: must be non-empty and contain no spaces", field="apiKey"
+                ErrorKind.INVALID_PARAMS,
+                "apiKey: must be non-empty and contain no spaces",
+                field="apiKey",
             )
         remember(key)
         with self._lock:
@@ -151,7 +156,9 @@ class KeyStore:
                     return "keyring"
                 except Exception as exc:
                     if not self.use_file_store:
-                        raise self._no_keyring(f"the keyring refused the key ({type(exc).__name__})") from exc
+                        raise self._no_keyring(
+                            f"the keyring refused the key ({type(exc).__name__})"
+                        ) from exc
             if self.use_file_store:
                 data = self._file_read()
                 data[provider_id] = key
@@ -167,10 +174,9 @@ class KeyStore:
     def delete(self, provider_id: str) -> None:
         with self._lock:
             if self.keyring_available():
-                try:
+                # Nothing stored is the same outcome as deleted.
+                with contextlib.suppress(Exception):
                     self._keyring().delete_password(SERVICE, provider_id)
-                except Exception:
-                    pass  # Nothing stored is the same outcome as deleted.
             if self._file_store is not None and self._file_store.exists():
                 data = self._file_read()
                 if data.pop(provider_id, None) is not None:

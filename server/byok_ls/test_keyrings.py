@@ -16,7 +16,7 @@ class MemoryKeyring(KeyringBackend):
     priority = 1.0  # type: ignore[assignment]
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self._data: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:

@@ -17,8 +17,19 @@ async def test_templates_list_has_every_builtin(lsp: Session) -> None:
     result = await lsp.request("byok/templates/list", {})
     ids = {t["id"] for t in result["templates"]}
     assert ids == {
-        "openai", "anthropic", "deepseek", "openrouter", "groq", "google_gemini", "xai",
-        "mistral", "ollama", "lmstudio", "vllm", "llamacpp", "custom",
+        "openai",
+        "anthropic",
+        "deepseek",
+        "openrouter",
+        "groq",
+        "google_gemini",
+        "xai",
+        "mistral",
+        "ollama",
+        "lmstudio",
+        "vllm",
+        "llamacpp",
+        "custom",
     }
     openai = next(t for t in result["templates"] if t["id"] == "openai")
     assert openai["wireFormat"] == "openai"
@@ -75,7 +86,9 @@ async def test_api_key_env_is_reported_as_env(lsp: Session) -> None:
 
 
 async def test_models_add_update_remove(lsp: Session) -> None:
-    await lsp.request("byok/providers/add", {"template": "custom", "baseUrl": "http://127.0.0.1:9/v1"})
+    await lsp.request(
+        "byok/providers/add", {"template": "custom", "baseUrl": "http://127.0.0.1:9/v1"}
+    )
     model = {
         "name": "qwen2.5-coder",
         "task": "completion",
@@ -86,15 +99,22 @@ async def test_models_add_update_remove(lsp: Session) -> None:
     added = await lsp.request("byok/models/add", {"providerId": "custom", "model": model})
     assert added["model"]["fim"] == "template:qwen2.5-coder"
     assert added["model"]["capabilities"] == {
-        "tools": False, "multimodality": False, "clicks": False, "agent": False,
+        "tools": False,
+        "multimodality": False,
+        "clicks": False,
+        "agent": False,
     }
     dup = await lsp.error("byok/models/add", {"providerId": "custom", "model": model})
     assert dup.data["kind"] == "conflict"
     await lsp.request("byok/active/set", {"task": "completion", "modelId": "custom/qwen2.5-coder"})
     updated = await lsp.request(
         "byok/models/update",
-        {"providerId": "custom", "name": "qwen2.5-coder", "task": "completion",
-         "model": {"nCtx": 8192, "name": "qwen-coder"}},
+        {
+            "providerId": "custom",
+            "name": "qwen2.5-coder",
+            "task": "completion",
+            "model": {"nCtx": 8192, "name": "qwen-coder"},
+        },
     )
     assert updated["model"]["nCtx"] == 8192
     active = await lsp.request("byok/active/get", {})
@@ -117,7 +137,9 @@ async def test_active_set_validates_and_remove_clears(lsp: Session) -> None:
     )
     assert result["chat"] == "openai/gpt-4o"
     assert result["fallbacks"]["chat"] == ["anthropic/claude-sonnet-4-5"]
-    wrong_task = await lsp.error("byok/active/set", {"task": "completion", "modelId": "openai/gpt-4o"})
+    wrong_task = await lsp.error(
+        "byok/active/set", {"task": "completion", "modelId": "openai/gpt-4o"}
+    )
     assert wrong_task.data["kind"] == "not_found" and wrong_task.data["field"] == "modelId"
     await lsp.request("byok/providers/remove", {"id": "anthropic"})
     active = await lsp.request("byok/active/get", {})
@@ -137,7 +159,9 @@ async def test_disabled_provider_cannot_be_made_active(lsp: Session) -> None:
 async def test_execute_command_runs_the_same_operations(lsp: Session) -> None:
     result = await lsp.request(
         "workspace/executeCommand",
-        types.ExecuteCommandParams(command="byok.providers.add", arguments=[{"template": "ollama"}]),
+        types.ExecuteCommandParams(
+            command="byok.providers.add", arguments=[{"template": "ollama"}]
+        ),
     )
     assert result["provider"]["id"] == "ollama"
     listed = await lsp.request(

@@ -144,9 +144,7 @@ class Provider(Base):
         for index, model in enumerate(self.models):
             key = (model.name, model.task)
             if key in seen:
-                raise ValueError(
-                    f"models[{index}]: duplicate {model.task} model {model.name!r}"
-                )
+                raise ValueError(f"models[{index}]: duplicate {model.task} model {model.name!r}")
             seen.add(key)
         return self
 

@@ -90,7 +90,9 @@ class ConfigService:
     def providers_list(self) -> api.ProvidersResult:
         return api.ProvidersResult(providers=[self.provider_view(p) for p in self.config.providers])
 
-    def provider(self, provider_id: str, field: str = "id", config: Config | None = None) -> Provider:
+    def provider(
+        self, provider_id: str, field: str = "id", config: Config | None = None
+    ) -> Provider:
         found = (config or self.config).find_provider(provider_id)
         if found is None:
             raise _not_found(field, f"no provider with id {provider_id!r}")
@@ -142,7 +144,9 @@ class ConfigService:
                 self.keys.set(provider.id, params.api_key)
             except ByokError:
                 # No half-added provider: without its key the user would have to start over.
-                self.store.mutate(lambda c: c.providers.remove(self.provider(provider.id, config=c)))
+                self.store.mutate(
+                    lambda c: c.providers.remove(self.provider(provider.id, config=c))
+                )
                 raise
         return api.ProviderResult(provider=self.provider_view(provider))
 
@@ -210,7 +214,9 @@ class ConfigService:
             provider = self.provider(params.provider_id, "providerId", config)
             model = provider.find_model(params.name, params.task)
             if model is None:
-                raise _not_found("name", f"{provider.id} has no {params.task} model {params.name!r}")
+                raise _not_found(
+                    "name", f"{provider.id} has no {params.task} model {params.name!r}"
+                )
             patch = params.model.model_dump(exclude_unset=True)
             merged = Model.model_validate({**model.model_dump(), **patch})
             new_name = merged.name
@@ -233,7 +239,9 @@ class ConfigService:
             provider = self.provider(params.provider_id, "providerId", config)
             model = provider.find_model(params.name, params.task)
             if model is None:
-                raise _not_found("name", f"{provider.id} has no {params.task} model {params.name!r}")
+                raise _not_found(
+                    "name", f"{provider.id} has no {params.task} model {params.name!r}"
+                )
             provider.models.remove(model)
             ref = f"{provider.id}/{model.name}"
             _drop_refs(config, lambda r: r == ref, tasks=(params.task,))
@@ -299,10 +307,14 @@ def _drop_refs(
         current = getattr(config.active, task)
         if current is not None and matches(current):
             setattr(config.active, task, None)
-        setattr(config.fallbacks, task, [r for r in getattr(config.fallbacks, task) if not matches(r)])
+        setattr(
+            config.fallbacks, task, [r for r in getattr(config.fallbacks, task) if not matches(r)]
+        )
 
 
 def _rename_ref(config: Config, task: Task, old: str, new: str) -> None:
     if getattr(config.active, task) == old:
         setattr(config.active, task, new)
-    setattr(config.fallbacks, task, [new if r == old else r for r in getattr(config.fallbacks, task)])
+    setattr(
+        config.fallbacks, task, [new if r == old else r for r in getattr(config.fallbacks, task)]
+    )

@@ -151,11 +151,15 @@ class ConfigStore:
         self.directory = directory or config_dir()
         self.path = self.directory / CONFIG_FILE
         self.backup_path = self.directory / (CONFIG_FILE + ".bak")
-        self._file_lock = FileLock(str(self.directory / ".config.yaml.lock"), timeout=lock_timeout_s)
+        self._file_lock = FileLock(
+            str(self.directory / ".config.yaml.lock"), timeout=lock_timeout_s
+        )
         self._thread_lock = threading.Lock()
         self._config = Config()
         self._problem: ConfigProblem | None = None
         self._signature: tuple[int, int, int] | None = None
+        #: Bumped whenever the usable config or the problem changes, whoever caused it.
+        self.generation = 0
         self.load()
 
     # ---- reading -----------------------------------------------------------------------
@@ -184,7 +188,9 @@ class ConfigStore:
         except FileNotFoundError:
             return CommentedMap(), Config()
         except (OSError, UnicodeDecodeError) as exc:
-            raise self._error(ConfigProblem(str(self.path), None, None, f"cannot read: {exc}")) from exc
+            raise self._error(
+                ConfigProblem(str(self.path), None, None, f"cannot read: {exc}")
+            ) from exc
         try:
             doc = _yaml().load(text)
         except MarkedYAMLError as exc:
@@ -193,7 +199,9 @@ class ConfigStore:
             msg = f"not valid YAML: {exc.problem or exc}"
             raise self._error(ConfigProblem(str(self.path), line, None, msg)) from exc
         except YAMLError as exc:
-            raise self._error(ConfigProblem(str(self.path), None, None, f"not valid YAML: {exc}")) from exc
+            raise self._error(
+                ConfigProblem(str(self.path), None, None, f"not valid YAML: {exc}")
+            ) from exc
         if doc is None:
             doc = CommentedMap()
         if not isinstance(doc, CommentedMap):
@@ -234,7 +242,10 @@ class ConfigStore:
         else:
             self._config, self._problem = config, None
         self._signature = signature
-        return (self._config, self._problem) != before
+        changed = (self._config, self._problem) != before
+        if changed:
+            self.generation += 1
+        return changed
 
     def reload_if_changed(self) -> bool:
         """Cheap check for edits by hand or by another process (one stat call)."""
@@ -263,17 +274,20 @@ class ConfigStore:
                         first = exc.errors()[0]
                         field = format_loc(tuple(first["loc"]))
                         raise ByokError(
-                            ErrorKind.INVALID_PARAMS, f"{field}: {clean_msg(first['msg'])}", field=field
+                            ErrorKind.INVALID_PARAMS,
+                            f"{field}: {clean_msg(first['msg'])}",
+                            field=field,
                         ) from exc
                     dumped = checked.model_dump(mode="json", exclude_none=True)
                     self._write(_merge(doc, dumped))
                     self._config, self._problem = checked, None
                     self._signature = self._stat()
+                    self.generation += 1
             except Timeout as exc:
                 raise ByokError(
                     ErrorKind.CONFLICT,
-                    f"Another byok-ls process holds the configuration lock ({self._file_lock.lock_file}); "
-                    "try again in a moment.",
+                    "Another byok-ls process holds the configuration lock "
+                    f"({self._file_lock.lock_file}); try again in a moment.",
                 ) from exc
             except ByokError as exc:
                 if exc.kind is ErrorKind.CONFIG_INVALID:
@@ -284,7 +298,11 @@ class ConfigStore:
     def _write(self, doc: Any) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         buffer = io.StringIO()
-        buffer.write("# byok-ls configuration. API keys are never stored here.\n" if not self.path.exists() else "")
+        buffer.write(
+            "# byok-ls configuration. API keys are never stored here.\n"
+            if not self.path.exists()
+            else ""
+        )
         _yaml().dump(doc, buffer)
         data = buffer.getvalue().encode("utf-8")
         if self.path.exists():

@@ -22,7 +22,7 @@ def _keep(obj: dict[str, Any], cls: type[Any]) -> Any:
 
 
 def raw_converter() -> cattrs.Converter:
-    converter = default_converter()
+    converter: cattrs.Converter = default_converter()  # type: ignore[no-untyped-call]
     for cls in (JsonRPCRequestMessage, JsonRPCResponseMessage, JsonRPCNotification):
         converter.register_structure_hook(cls, _keep)
     return converter

@@ -45,8 +45,14 @@ class Method:
 def _sync(call: Callable[[App, Any], BaseModel]) -> Handler:
     """Config operations touch files and the keyring: run them off the event loop."""
 
+    def fresh(app: App, params: Any) -> BaseModel:
+        # One stat call: another window's save or a hand edit is seen at once, not only
+        # at the watcher's next tick.
+        app.store.reload_if_changed()
+        return call(app, params)
+
     async def run(ctx: Ctx, params: Any) -> BaseModel:
-        return await asyncio.to_thread(call, ctx.app, params)
+        return await asyncio.to_thread(fresh, ctx.app, params)
 
     return run
 

@@ -31,6 +31,7 @@ class ByokServer(LanguageServer):
         self.app = App()
         self._watcher: asyncio.Task[None] | None = None
         self._reported_problem: str | None = None
+        self._announced_generation = self.app.store.generation
 
     # ---- Ctx -------------------------------------------------------------------------
 
@@ -43,6 +44,7 @@ class ByokServer(LanguageServer):
     # ---- config watching ---------------------------------------------------------------
 
     def config_changed(self) -> None:
+        self._announced_generation = self.app.store.generation
         self.notify(CONFIG_CHANGED, {"revision": self.app.store.config.revision})
 
     def report_problem(self) -> None:
@@ -60,14 +62,16 @@ class ByokServer(LanguageServer):
         while True:
             await asyncio.sleep(WATCH_INTERVAL_S)
             try:
-                changed = await asyncio.to_thread(self.app.store.reload_if_changed)
+                await asyncio.to_thread(self.app.store.reload_if_changed)
             except Exception:
                 log.exception("checking the configuration file failed")
                 continue
-            if changed:
+            if self.app.store.generation != self._announced_generation:
                 self.report_problem()
                 if self.app.store.problem is None:
                     self.config_changed()
+                else:
+                    self._announced_generation = self.app.store.generation
 
     def start_watching(self) -> None:
         if self._watcher is None:
