@@ -1,0 +1,63 @@
+"""Turning an LSP position into the document's prefix and suffix."""
+
+from __future__ import annotations
+
+import re
+
+_EOL = re.compile(r"\r\n|\r|\n")
+
+
+def _line_bounds(text: str, line: int) -> tuple[int, int] | None:
+    """Start and end (before the line break) of ``line``, or None past the last line."""
+    if "\r" not in text:
+        # Fast path for the usual "\n" documents: str.find runs in C.
+        start = 0
+        for _ in range(line):
+            nl = text.find("\n", start)
+            if nl < 0:
+                return None
+            start = nl + 1
+        end = text.find("\n", start)
+        return start, len(text) if end < 0 else end
+    # LSP also ends lines at "\r\n" and a lone "\r".
+    start = 0
+    index = 0
+    for m in _EOL.finditer(text):
+        if index == line:
+            return start, m.start()
+        start = m.end()
+        index += 1
+    return (start, len(text)) if index == line else None
+
+
+def _utf16_to_index(line_text: str, character: int) -> int:
+    """The str index of a UTF-16 offset within a line, clamped to the line's end.
+
+    An offset inside a surrogate pair rounds down so an astral character is never split.
+    """
+    if character <= 0:
+        return 0
+    if line_text.isascii() or max(line_text) <= "\uffff":
+        return min(character, len(line_text))
+    units = 0
+    for i, ch in enumerate(line_text):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > character:
+            return i
+    return len(line_text)
+
+
+def split_at(text: str, line: int, character_utf16: int) -> tuple[str, str]:
+    """Prefix and suffix of ``text`` at an LSP position (UTF-16 code units).
+
+    A character past the end of its line clamps to the line end; a line past the end of the
+    document clamps to the end of the document, as the LSP specification asks.
+    """
+    if line < 0:
+        return "", text
+    bounds = _line_bounds(text, line)
+    if bounds is None:
+        return text, ""
+    start, end = bounds
+    cut = start + _utf16_to_index(text[start:end], character_utf16)
+    return text[:cut], text[cut:]
