@@ -341,8 +341,12 @@ class UsageRow(Base):
     requests: int
     input_tokens: int
     output_tokens: int
-    cost_usd: float
+    #: Sum over requests with a known price; None when none had one.
+    cost_usd: float | None
     errors: int
+    #: Some token counts were estimated, not reported by the provider.
+    estimated: bool
+    fallbacks: int
 
 
 class UsageResult(Base):
@@ -361,3 +365,5 @@ class ProviderStatus(Base):
 class StatusResult(Base):
     providers: list[ProviderStatus]
     config_problem: str | None = None
+    usage_problem: str | None = None
+    checked_at: float

@@ -24,6 +24,10 @@ class Ctx(Protocol):
 
     def notify(self, method: str, payload: dict[str, Any]) -> None: ...
 
+    def document(self, uri: str) -> tuple[str, str]:
+        """The server's copy of an open document: (text, language id)."""
+        ...
+
 
 Handler = Callable[[Ctx, Any], Awaitable[BaseModel]]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
@@ -13,7 +14,9 @@ from pygls.lsp.server import LanguageServer
 
 from byok_ls import __version__
 from byok_ls.app import App
-from byok_ls.errors import ByokError
+from byok_ls.completion.engine import uri_to_path
+from byok_ls.errors import ByokError, ErrorKind
+from byok_ls.lsp import features  # noqa: F401  (registers the provider-facing methods)
 from byok_ls.lsp.converter import raw_converter
 from byok_ls.lsp.errors import from_byok, from_validation
 from byok_ls.lsp.methods import METHODS, Method
@@ -28,7 +31,7 @@ WATCH_INTERVAL_S = 0.5
 class ByokServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("byok-ls", __version__, converter_factory=raw_converter)
-        self.app = App()
+        self.app = App(notice=self._notice, workspace_roots=self._roots)
         self._watcher: asyncio.Task[None] | None = None
         self._reported_problem: str | None = None
         self._announced_generation = self.app.store.generation
@@ -40,6 +43,30 @@ class ByokServer(LanguageServer):
 
     def show(self, kind: types.MessageType, message: str) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    def _notice(self, level: str, message: str) -> None:
+        kinds = {"error": types.MessageType.Error, "warning": types.MessageType.Warning}
+        self.show(kinds.get(level, types.MessageType.Info), message)
+
+    def _roots(self) -> list[Path]:
+        roots = []
+        for folder in self.workspace.folders.values():
+            path = uri_to_path(folder.uri)
+            if path is not None:
+                roots.append(path)
+        if not roots and self.workspace.root_path:
+            roots.append(Path(self.workspace.root_path))
+        return roots
+
+    def document(self, uri: str) -> tuple[str, str]:
+        if uri not in self.workspace.text_documents:
+            raise ByokError(
+                ErrorKind.NOT_FOUND,
+                "textDocument.uri: the document is not open (send textDocument/didOpen first)",
+                field="textDocument.uri",
+            )
+        doc = self.workspace.get_text_document(uri)
+        return doc.source, doc.language_id or ""
 
     # ---- config watching ---------------------------------------------------------------
 
@@ -106,10 +133,42 @@ def build() -> ByokServer:
     async def initialized(params: types.InitializedParams) -> None:
         server.report_problem()
         server.start_watching()
+        # After the initialize answer, so opening the usage database never delays start-up.
+        await asyncio.to_thread(server.app.open_ledger)
+
+    @server.feature(types.SHUTDOWN)
+    async def shutdown(params: None) -> None:
+        await server.app.aclose()
+
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    async def inline_completion(
+        params: types.InlineCompletionParams,
+    ) -> types.InlineCompletionList | None:
+        return await inline(server, params)
 
     for method in METHODS:
         _bind(server, method)
     return server
+
+
+async def inline(
+    server: ByokServer, params: types.InlineCompletionParams
+) -> types.InlineCompletionList:
+    uri, pos = params.text_document.uri, params.position
+    try:
+        server.app.store.reload_if_changed()
+        text, language_id = server.document(uri)
+        answer = await server.app.completion.complete(
+            uri, text, pos.line, pos.character, language_id=language_id
+        )
+    except ByokError as exc:
+        raise from_byok(exc) from None
+    if not answer.text:
+        return types.InlineCompletionList(items=[])
+    here = types.Range(start=pos, end=pos)
+    return types.InlineCompletionList(
+        items=[types.InlineCompletionItem(insert_text=answer.text, range=here)]
+    )
 
 
 def _bind(server: ByokServer, method: Method) -> None:

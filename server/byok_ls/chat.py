@@ -1,0 +1,254 @@
+"""Chat requests: from ``byok/chat`` params to a streamed answer from the routed model."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from byok_ls import api
+from byok_ls.config.schema import Model
+from byok_ls.counting import count_text, counter_for
+from byok_ls.errors import ByokError, ErrorKind
+from byok_ls.providers.registry import adapter_for
+from byok_ls.providers.types import (
+    ChatMessage,
+    ChatRequest,
+    ContentPart,
+    Finish,
+    ImagePart,
+    Reasoning,
+    ReasoningDelta,
+    TextDelta,
+    TextPart,
+    Tool,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+)
+from byok_ls.routing import Router, Target
+
+#: Tokens a chat format adds per message beyond its text (role markers, separators).
+MESSAGE_OVERHEAD = 4
+#: Smallest answer worth asking for; below this the request is refused as too long.
+MIN_ANSWER_TOKENS = 16
+
+DeltaSink = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class ChatState:
+    """Everything that arrived so far; survives cancellation so the caller can report it."""
+
+    chat_id: str
+    content: str = ""
+    reasoning: str = ""
+    tool_calls: dict[int, dict[str, str]] = field(default_factory=dict)
+    finish_reason: str = "stop"
+    input_tokens: int = 0
+    output_tokens: int = 0
+    estimated: bool = False
+    index: int = 0
+    delivered: bool = False
+
+    def partial(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"chatId": self.chat_id, "content": self.content}
+        if self.reasoning:
+            data["reasoning"] = self.reasoning
+        return data
+
+
+def _parts(content: str | list[api.ContentPart]) -> str | tuple[ContentPart, ...]:
+    if isinstance(content, str):
+        return content
+    parts: list[ContentPart] = []
+    for i, part in enumerate(content):
+        if part.type == "text":
+            parts.append(TextPart(part.text or ""))
+        elif part.image_url is not None:
+            parts.append(ImagePart(part.image_url.url))
+        else:
+            raise ByokError(
+                ErrorKind.INVALID_PARAMS,
+                f"content[{i}].imageUrl: required for an image_url part",
+                field=f"content[{i}].imageUrl",
+            )
+    return tuple(parts)
+
+
+def _texts(messages: tuple[ChatMessage, ...]) -> list[str]:
+    out: list[str] = []
+    for message in messages:
+        if isinstance(message.content, str):
+            out.append(message.content)
+        else:
+            out.extend(p.text for p in message.content if isinstance(p, TextPart))
+        out.extend(call.arguments for call in message.tool_calls)
+    return out
+
+
+def has_images(messages: tuple[ChatMessage, ...]) -> bool:
+    return any(
+        not isinstance(m.content, str) and any(isinstance(p, ImagePart) for p in m.content)
+        for m in messages
+    )
+
+
+def to_messages(params: api.ChatParams) -> tuple[ChatMessage, ...]:
+    return tuple(
+        ChatMessage(
+            role=m.role,
+            content=_parts(m.content),
+            tool_calls=tuple(ToolCall(c.id, c.name, c.arguments) for c in m.tool_calls or ()),
+            tool_call_id=m.tool_call_id,
+        )
+        for m in params.messages
+    )
+
+
+class ChatService:
+    def __init__(self, router: Router) -> None:
+        self.router = router
+
+    def check_capabilities(
+        self, target: Target, messages: tuple[ChatMessage, ...], tools: bool
+    ) -> None:
+        model = target.model
+        if has_images(messages) and not model.capabilities.multimodality:
+            raise ByokError(
+                ErrorKind.BAD_REQUEST,
+                f"{target.model_id} does not accept images (multimodality is off for this "
+                "model): remove the image or pick a multimodal model (Configure Providers).",
+                provider_id=target.provider.id,
+                model=model.name,
+                field="messages",
+            )
+        if tools and not model.capabilities.tools:
+            raise ByokError(
+                ErrorKind.BAD_REQUEST,
+                f"{target.model_id} is not set up for tools (capabilities.tools is off): "
+                "enable it for the model or send the request without tools.",
+                provider_id=target.provider.id,
+                model=model.name,
+                field="tools",
+            )
+
+    async def build_request(
+        self, target: Target, params: api.ChatParams, messages: tuple[ChatMessage, ...]
+    ) -> tuple[ChatRequest, int, bool]:
+        model: Model = target.model
+        counter = await counter_for(model.tokenizer)
+        input_tokens = count_text(counter, *_texts(messages)) + MESSAGE_OVERHEAD * len(messages)
+        settings = self.router.config.config.settings
+        wanted = params.max_tokens or model.max_output_tokens or settings.chat_max_tokens
+        room = model.n_ctx - input_tokens
+        if room < MIN_ANSWER_TOKENS:
+            label = "about " if counter.estimated else ""
+            raise ByokError(
+                ErrorKind.CONTEXT_TOO_LONG,
+                f"The conversation has {label}{input_tokens} tokens but {target.model_id} has a "
+                f"context window of {model.n_ctx}: shorten it or pick a model with a larger "
+                "context window.",
+                provider_id=target.provider.id,
+                model=model.name,
+                extra={"inputTokens": input_tokens, "nCtx": model.n_ctx},
+            )
+        max_tokens = min(wanted, room)
+        reasoning = Reasoning(style=model.reasoning_style)
+        if model.reasoning_style == "openai":
+            effort = params.reasoning.effort if params.reasoning else None
+            reasoning = Reasoning("openai", effort=effort or "medium")
+        elif model.reasoning_style == "anthropic":
+            asked = params.reasoning.budget_tokens if params.reasoning else None
+            budget = asked or max(1024, min(8192, max_tokens // 2))
+            if budget >= max_tokens:
+                max_tokens = min(room, budget + 1024)
+            if budget < max_tokens:
+                reasoning = Reasoning("anthropic", budget_tokens=budget)
+        temperature = params.temperature
+        if temperature is None:
+            temperature = model.default_temperature
+        tools = tuple(
+            Tool(t.function.name, t.function.description, t.function.parameters)
+            for t in params.tools or ()
+        )
+        request = ChatRequest(
+            model=model.name,
+            messages=messages,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            reasoning=reasoning,
+            tools=tools,
+        )
+        return request, input_tokens, counter.estimated
+
+    async def run(
+        self, params: api.ChatParams, state: ChatState, on_delta: DeltaSink
+    ) -> api.ChatResult:
+        messages = to_messages(params)
+
+        async def attempt(target: Target) -> ChatState:
+            self.check_capabilities(target, messages, bool(params.tools))
+            request, counted_input, _ = await self.build_request(target, params, messages)
+            usage: Usage | None = None
+            async for event in adapter_for(target.endpoint).chat(request, stream=True):
+                if isinstance(event, TextDelta):
+                    state.content += event.text
+                    self._emit(state, target, on_delta, text=event.text)
+                elif isinstance(event, ReasoningDelta):
+                    state.reasoning += event.text
+                    self._emit(state, target, on_delta, reasoning=event.text)
+                elif isinstance(event, ToolCallDelta):
+                    call = state.tool_calls.setdefault(
+                        event.index, {"id": "", "name": "", "arguments": ""}
+                    )
+                    call["id"] = event.id or call["id"]
+                    call["name"] = event.name or call["name"]
+                    call["arguments"] += event.arguments
+                    fragment: dict[str, Any] = {"index": event.index, "arguments": event.arguments}
+                    if event.id:
+                        fragment["id"] = event.id
+                    if event.name:
+                        fragment["name"] = event.name
+                    self._emit(state, target, on_delta, toolCall=fragment)
+                elif isinstance(event, Usage):
+                    usage = event
+                elif isinstance(event, Finish):
+                    state.finish_reason = event.reason
+            if usage is not None:
+                state.input_tokens, state.output_tokens = usage.input_tokens, usage.output_tokens
+                state.estimated = False
+            else:
+                counter = await counter_for(target.model.tokenizer)
+                state.input_tokens = counted_input
+                state.output_tokens = count_text(counter, state.content, state.reasoning)
+                state.estimated = True
+            return state
+
+        _, target = await self.router.run(
+            "chat", params.model_id, attempt, delivered=lambda: state.delivered
+        )
+        calls = [
+            api.ToolCallView(id=c["id"], name=c["name"], arguments=c["arguments"])
+            for _, c in sorted(state.tool_calls.items())
+        ]
+        return api.ChatResult(
+            content=state.content,
+            reasoning=state.reasoning or None,
+            tool_calls=calls or None,
+            finish_reason=state.finish_reason,
+            usage=api.UsageView(input_tokens=state.input_tokens, output_tokens=state.output_tokens),
+            model_id=target.model_id,
+            fallback=target.fallback,
+        )
+
+    @staticmethod
+    def _emit(state: ChatState, target: Target, sink: DeltaSink, **payload: Any) -> None:
+        state.delivered = True
+        sink({"chatId": state.chat_id, "index": state.index, "modelId": target.model_id, **payload})
+        state.index += 1
+
+
+def new_chat_id() -> str:
+    return uuid.uuid4().hex

@@ -1,0 +1,186 @@
+"""One inline completion: privacy checks, cache, superseding, prompt, provider, clean-up."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from byok_ls.completion.cache import CompletionCache
+from byok_ls.completion.chat_fill import chat_fill_messages, strip_chat_answer
+from byok_ls.completion.document import split_at
+from byok_ls.completion.fim import template_for
+from byok_ls.completion.postprocess import multiline_for, postprocess
+from byok_ls.completion.privacy import is_excluded, mask_secrets
+from byok_ls.completion.window import cut_context
+from byok_ls.counting import count_text, counter_for
+from byok_ls.errors import ByokError, ErrorKind
+from byok_ls.providers.registry import adapter_for
+from byok_ls.providers.types import (
+    ChatMessage,
+    ChatRequest,
+    FimRequest,
+    PromptRequest,
+    TextDelta,
+    Usage,
+)
+from byok_ls.routing import Router, Target
+
+log = logging.getLogger(__name__)
+
+#: Tokens kept free besides the answer (template markers, chat instructions).
+SAFETY_TOKENS = 32
+DEFAULT_TEMPERATURE = 0.2
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    model_id: str | None
+
+
+@dataclass
+class _Served:
+    text: str
+    input_tokens: int
+    output_tokens: int
+    estimated: bool
+
+
+def uri_to_path(uri: str) -> Path | None:
+    parts = urlsplit(uri)
+    if parts.scheme != "file":
+        return None
+    return Path(unquote(parts.path))
+
+
+class CompletionService:
+    def __init__(self, router: Router, workspace_roots: Callable[[], Iterable[Path]]) -> None:
+        self.router = router
+        self.workspace_roots = workspace_roots
+        self.cache = CompletionCache()
+        self._inflight: dict[str, asyncio.Task[tuple[_Served, Target]]] = {}
+
+    def primary_model(self, model_id: str | None) -> str:
+        return self.router.chain("completion", model_id)[0]
+
+    async def complete(
+        self,
+        uri: str,
+        text: str,
+        line: int,
+        character: int,
+        *,
+        language_id: str = "",
+        model_id: str | None = None,
+    ) -> Answer:
+        path = uri_to_path(uri)
+        if path is not None and is_excluded(path, self.workspace_roots()):
+            log.info("no completion for %s: excluded by .byokignore or as a secret file", path.name)
+            return Answer("", None)
+        prefix, suffix = split_at(text, line, character)
+        primary = self.primary_model(model_id)
+        cached = self.cache.lookup(primary, prefix, suffix)
+        if cached is not None:
+            return Answer(cached, primary)
+
+        previous = self._inflight.pop(uri, None)
+        if previous is not None and not previous.done():
+            # A newer keystroke makes the older answer useless; waiting for it to unwind keeps
+            # at most one upstream request per document and closes its connection.
+            previous.cancel()
+            await asyncio.wait([previous])
+        task = asyncio.get_running_loop().create_task(
+            self.router.run(
+                "completion",
+                model_id,
+                lambda target: self._attempt(target, prefix, suffix, language_id, str(path or uri)),
+            )
+        )
+        self._inflight[uri] = task
+        try:
+            served, target = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                task.cancel()  # The client cancelled this request: stop the upstream call too.
+                raise
+            return Answer("", None)  # Superseded by a newer request for the same document.
+        finally:
+            if self._inflight.get(uri) is task:
+                del self._inflight[uri]
+        if target.model_id == primary and served.text:
+            self.cache.put(primary, prefix, suffix, served.text)
+        return Answer(served.text, target.model_id)
+
+    async def _attempt(
+        self, target: Target, prefix: str, suffix: str, language_id: str, path: str
+    ) -> _Served:
+        model = target.model
+        settings = self.router.config.config.settings
+        max_tokens = min(settings.completion_max_tokens, model.max_output_tokens or 10**9)
+        fim = model.fim or target.template.default_fim
+        counter = await counter_for(model.tokenizer)
+        temperature = (
+            model.default_temperature
+            if model.default_temperature is not None
+            else DEFAULT_TEMPERATURE
+        )
+        adapter = adapter_for(target.endpoint)
+        budget = model.n_ctx - max_tokens - SAFETY_TOKENS
+        stop: tuple[str, ...] = ()
+        if fim.startswith("template:"):
+            template = template_for(fim)
+            stop = template.stop
+            budget -= count_text(counter, template.build("", ""))
+        if budget <= 0:
+            raise ByokError(
+                ErrorKind.CONTEXT_TOO_LONG,
+                f"{target.model_id} has a context window of {model.n_ctx} tokens, too small for "
+                f"a {max_tokens}-token completion: raise n_ctx or lower completion_max_tokens.",
+                provider_id=target.provider.id,
+                model=model.name,
+            )
+        window = cut_context(prefix, suffix, counter, budget)
+        before, after = mask_secrets(window.prefix), mask_secrets(window.suffix)
+        if fim == "native":
+            stream = adapter.fim(
+                FimRequest(model.name, before, after, max_tokens, temperature, stop)
+            )
+        elif fim.startswith("template:"):
+            prompt = template_for(fim).build(before, after)
+            stream = adapter.prompt(
+                PromptRequest(model.name, prompt, max_tokens, temperature, stop)
+            )
+        else:
+            system, user = chat_fill_messages(before, after, language_id, path)
+            messages = (ChatMessage("system", system), ChatMessage("user", user))
+            stream = adapter.chat(
+                ChatRequest(model.name, messages, max_tokens, temperature), stream=False
+            )
+        raw, usage = "", None
+        async for event in stream:
+            if isinstance(event, TextDelta):
+                raw += event.text
+            elif isinstance(event, Usage):
+                usage = event
+        if fim == "chat":
+            raw = strip_chat_answer(raw, window.prefix, window.suffix)
+        text = postprocess(
+            raw,
+            prefix=window.prefix,
+            suffix=window.suffix,
+            stop=stop,
+            multiline=multiline_for(window.prefix, window.suffix),
+        )
+        if usage is not None:
+            return _Served(text, usage.input_tokens, usage.output_tokens, False)
+        return _Served(
+            text,
+            window.prefix_tokens + window.suffix_tokens,
+            count_text(counter, raw),
+            True,
+        )

@@ -1,0 +1,346 @@
+"""Which provider/model serves a request: the active model, its fallback chain, cool-downs,
+budgets, and the usage record of every upstream attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from byok_ls.config.catalog import templates
+from byok_ls.config.schema import Model, Provider, Task, Template
+from byok_ls.config.service import ConfigService
+from byok_ls.errors import FALLBACK_KINDS, ByokError, ErrorKind
+from byok_ls.providers.types import Endpoint, Profile
+from byok_ls.usage import Ledger, Prices, UsageRecord, cost_usd
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Failures after which a provider is skipped for the configured cool-down.
+COOLDOWN_KINDS = frozenset({ErrorKind.OUT_OF_CREDIT, ErrorKind.AUTH_FAILED})
+#: Failures after which completion (every keystroke) backs off briefly instead of retrying.
+BACKOFF_KINDS = frozenset(
+    {ErrorKind.UNREACHABLE, ErrorKind.TIMEOUT, ErrorKind.RATE_LIMITED, ErrorKind.OVERLOADED}
+)
+COMPLETION_BACKOFF_S = 15.0
+
+Notice = Callable[[str, str], None]  # (level: "info" | "warning" | "error", message)
+
+
+class Served(Protocol):
+    """What an attempt returns: enough for the usage record."""
+
+    input_tokens: int
+    output_tokens: int
+    estimated: bool
+
+
+@dataclass(frozen=True)
+class Target:
+    model_id: str
+    provider: Provider
+    model: Model
+    template: Template
+    endpoint: Endpoint
+    fallback: bool
+
+
+@dataclass
+class Health:
+    last_outcome: str | None = None
+    blocked_until: float = 0.0
+    blocked_kind: ErrorKind | None = None
+    blocked_message: str = ""
+    #: The endpoint that failed; a changed key or URL lifts the block at once.
+    blocked_endpoint: Endpoint | None = None
+    told: set[str] = field(default_factory=set)
+
+
+def profile_from(template: Template) -> Profile:
+    raw: dict[str, Any] = dict(template.profile)
+    if "extra_headers" in raw:
+        raw["extra_headers"] = tuple(tuple(pair) for pair in raw["extra_headers"])
+    return Profile(**raw)
+
+
+class Router:
+    def __init__(
+        self,
+        config: ConfigService,
+        ledger: Ledger | None = None,
+        notice: Notice | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self.ledger = ledger
+        self.notice = notice or (lambda level, message: None)
+        self.clock = clock
+        self.health: dict[str, Health] = {}
+
+    # ---- building blocks -------------------------------------------------------------
+
+    def template_of(self, provider: Provider) -> Template:
+        found = templates()
+        return found.get(provider.template) or found["custom"]
+
+    def endpoint(self, provider: Provider) -> Endpoint:
+        template = self.template_of(provider)
+        key, _ = self.config.keys.get(provider.id, provider.api_key_env)
+        settings = self.config.config.settings
+        return Endpoint(
+            provider_id=provider.id,
+            provider_name=provider.name,
+            wire_format=template.wire_format,
+            base_url=provider.base_url,
+            api_key=key,
+            profile=profile_from(template),
+            allow_insecure_http=provider.allow_insecure_http,
+            connect_timeout_s=settings.connect_timeout_s,
+            read_timeout_s=settings.read_timeout_s,
+        )
+
+    def target(self, model_id: str, task: Task, fallback: bool = False) -> Target:
+        provider, model = self.config.resolve(model_id, task)
+        return Target(
+            model_id, provider, model, self.template_of(provider), self.endpoint(provider), fallback
+        )
+
+    def chain(self, task: Task, model_id: str | None) -> list[str]:
+        if model_id is not None:
+            return [model_id]
+        config = self.config.config
+        active = getattr(config.active, task)
+        if active is None:
+            raise ByokError(
+                ErrorKind.NO_ACTIVE_MODEL,
+                f"No active {task} model: choose one (Configure Providers, or "
+                f"`byok-ls active {task} <provider>/<model>`).",
+                extra={"task": task},
+            )
+        return [active, *[ref for ref in getattr(config.fallbacks, task) if ref != active]]
+
+    # ---- health ----------------------------------------------------------------------
+
+    def _health(self, provider_id: str) -> Health:
+        return self.health.setdefault(provider_id, Health())
+
+    def blocked(self, target: Target) -> ByokError | None:
+        health = self._health(target.provider.id)
+        remaining = health.blocked_until - self.clock()
+        if remaining <= 0 or health.blocked_endpoint != target.endpoint:
+            return None
+        assert health.blocked_kind is not None
+        return ByokError(
+            health.blocked_kind,
+            f"{health.blocked_message} (skipped for another {remaining:.0f} s)",
+            provider_id=target.provider.id,
+            model=target.model.name,
+            retry_after_s=round(remaining, 1),
+        )
+
+    def cooldown_s(self, provider_id: str) -> float:
+        health = self.health.get(provider_id)
+        return max(0.0, health.blocked_until - self.clock()) if health else 0.0
+
+    def _failed(self, target: Target, task: Task, error: ByokError) -> None:
+        health = self._health(target.provider.id)
+        health.last_outcome = error.kind.value
+        wait = 0.0
+        if error.kind in COOLDOWN_KINDS:
+            wait = self.config.config.settings.cooldown_s
+        elif task == "completion" and error.kind in BACKOFF_KINDS:
+            wait = max(COMPLETION_BACKOFF_S, min(error.retry_after_s or 0.0, 300.0))
+        if wait > 0:
+            health.blocked_until = self.clock() + wait
+            health.blocked_kind = error.kind
+            health.blocked_message = error.message
+            health.blocked_endpoint = target.endpoint
+
+    def _succeeded(self, target: Target) -> None:
+        health = self._health(target.provider.id)
+        health.last_outcome = "ok"
+        health.blocked_until = 0.0
+        health.told.clear()
+
+    def tell_once(self, provider_id: str, key: str, level: str, message: str) -> None:
+        """Say it once per provider and situation, not on every keystroke."""
+        health = self._health(provider_id)
+        if key not in health.told:
+            health.told.add(key)
+            self.notice(level, message)
+
+    # ---- budgets ---------------------------------------------------------------------
+
+    def over_budget(self, target: Target) -> ByokError | None:
+        budget = target.provider.budget
+        if budget is None or self.ledger is None:
+            return None
+        for period, limit in (("day", budget.daily_usd), ("month", budget.monthly_usd)):
+            if limit is None:
+                continue
+            spent = self.ledger.spent(target.provider.id, period)  # type: ignore[arg-type]
+            if spent >= limit:
+                return ByokError(
+                    ErrorKind.BUDGET_EXCEEDED,
+                    f"{target.provider.name} reached its {period}ly budget "
+                    f"(${spent:.2f} of ${limit:.2f}): raise the budget or switch the active "
+                    "model (Configure Providers).",
+                    provider_id=target.provider.id,
+                    model=target.model.name,
+                )
+            if spent >= 0.8 * limit:
+                self.tell_once(
+                    target.provider.id,
+                    f"budget80-{period}",
+                    "warning",
+                    f"{target.provider.name} has used {spent / limit:.0%} of its {period}ly "
+                    f"budget (${spent:.2f} of ${limit:.2f}).",
+                )
+        return None
+
+    # ---- usage -----------------------------------------------------------------------
+
+    def record(
+        self,
+        target: Target,
+        task: Task,
+        started: float,
+        outcome: str,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        estimated: bool = False,
+    ) -> None:
+        if self.ledger is None:
+            return
+        prices = target.model.prices
+        cost = cost_usd(
+            Prices(prices.input_per_mtok, prices.output_per_mtok) if prices else None,
+            input_tokens,
+            output_tokens,
+        )
+        self.ledger.record(
+            UsageRecord(
+                ts=time.time(),
+                provider_id=target.provider.id,
+                model=target.model.name,
+                task=task,
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                estimated=estimated,
+                cost_usd=cost,
+                latency_ms=(time.perf_counter() - started) * 1000,
+                outcome=outcome,
+                fallback=target.fallback,
+            )
+        )
+
+    # ---- the loop --------------------------------------------------------------------
+
+    async def run(
+        self,
+        task: Task,
+        model_id: str | None,
+        attempt: Callable[[Target], Awaitable[T]],
+        *,
+        delivered: Callable[[], bool] = lambda: False,
+    ) -> tuple[T, Target]:
+        """Try the chain in order until one model serves the request.
+
+        ``delivered`` says whether the user has already seen output (a chat stream): from
+        then on a failure is final, because a fallback would answer a second time.
+        """
+        errors: list[tuple[Target | None, ByokError]] = []
+        refs = self.chain(task, model_id)
+        for index, ref in enumerate(refs):
+            try:
+                target = self.target(ref, task, fallback=index > 0)
+            except ByokError as exc:
+                errors.append((None, exc))
+                continue
+            if not target.provider.enabled:
+                errors.append(
+                    (
+                        target,
+                        ByokError(
+                            ErrorKind.PROVIDER_DISABLED,
+                            f"{target.provider.name} is disabled: enable it or switch the "
+                            f"active {task} model (Configure Providers).",
+                            provider_id=target.provider.id,
+                            model=target.model.name,
+                        ),
+                    )
+                )
+                continue
+            refusal = self.blocked(target) or self.over_budget(target)
+            if refusal is not None:
+                errors.append((target, refusal))
+                continue
+            started = time.perf_counter()
+            try:
+                result = await attempt(target)
+            except ByokError as exc:
+                self.record(target, task, started, exc.kind.value)
+                self._failed(target, task, exc)
+                errors.append((target, exc))
+                if exc.kind in FALLBACK_KINDS and not delivered():
+                    continue
+                raise
+            except asyncio.CancelledError:
+                self.record(target, task, started, "cancelled")
+                raise
+            self._succeeded(target)
+            served: Any = result
+            self.record(
+                target,
+                task,
+                started,
+                "ok",
+                int(getattr(served, "input_tokens", 0)),
+                int(getattr(served, "output_tokens", 0)),
+                bool(getattr(served, "estimated", False)),
+            )
+            if errors:
+                self._announce_fallback(task, errors, target)
+            return result, target
+        raise self._give_up(task, errors)
+
+    def _announce_fallback(
+        self, task: Task, errors: list[tuple[Target | None, ByokError]], served: Target
+    ) -> None:
+        first_target, first_error = errors[0]
+        if first_target is None:
+            return
+        what = {
+            ErrorKind.OUT_OF_CREDIT: "is out of credit",
+            ErrorKind.AUTH_FAILED: "rejected its API key",
+            ErrorKind.BUDGET_EXCEEDED: "reached its budget",
+        }.get(first_error.kind, f"failed ({first_error.kind.value})")
+        self.tell_once(
+            first_target.provider.id,
+            f"fallback-{task}-{first_error.kind.value}",
+            "warning",
+            f"{first_target.provider.name} {what}; using {served.model_id} for {task} "
+            "until it is fixed.",
+        )
+
+    def _give_up(self, task: Task, errors: list[tuple[Target | None, ByokError]]) -> ByokError:
+        target, first = errors[0]
+        if target is not None and task == "completion":
+            self.tell_once(target.provider.id, f"error-{first.kind.value}", "error", first.message)
+        if len(errors) == 1:
+            return first
+        others = "; ".join(f"{t.model_id if t else '?'}: {e.kind.value}" for t, e in errors[1:])
+        return ByokError(
+            first.kind,
+            f"{first.message} Fallbacks failed too ({others}).",
+            provider_id=first.provider_id,
+            model=first.model,
+            status=first.status,
+            retry_after_s=first.retry_after_s,
+            extra={"attempts": [e.to_data() for _, e in errors]},
+        )
