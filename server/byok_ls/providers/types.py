@@ -45,6 +45,9 @@ class Profile:
     embeddings_batch: int = 256
     #: Extra static headers (never secrets), e.g. OpenRouter's X-Title.
     extra_headers: tuple[tuple[str, str], ...] = ()
+    #: A GET path (relative to base_url) that checks the key when the model listing is
+    #: public and so proves nothing about it (OpenRouter: "/key"). Used by the provider test.
+    auth_check_path: str | None = None
 
 
 @dataclass(frozen=True)
