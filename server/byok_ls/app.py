@@ -1,18 +1,26 @@
-"""The services behind every front end (LSP server and CLI), wired together once."""
+"""The services behind every front end (LSP server and CLI), wired together once.
+
+Services that pull in the HTTP stack or tokenizers are built on first use, so the editor
+gets its ``initialize`` answer without waiting for them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from byok_ls.chat import ChatService
-from byok_ls.completion.engine import CompletionService
 from byok_ls.config.service import ConfigService
 from byok_ls.config.store import ConfigStore, data_dir
-from byok_ls.embeddings import EmbeddingsService
-from byok_ls.routing import Notice, Router
 from byok_ls.secrets import KeyStore
-from byok_ls.usage import Ledger
+
+if TYPE_CHECKING:
+    from byok_ls.chat import ChatService
+    from byok_ls.completion.engine import CompletionService
+    from byok_ls.embeddings import EmbeddingsService
+    from byok_ls.routing import Notice, Router
+    from byok_ls.usage import Ledger
 
 
 class App:
@@ -26,16 +34,42 @@ class App:
         self.store = ConfigStore(config_dir)
         self.keys = KeyStore(file_store=self.store.directory / "keys.json")
         self.config = ConfigService(self.store, self.keys)
+        self._notice = notice
+        self._workspace_roots = workspace_roots
         self._ledger: Ledger | None = None
-        self.router = Router(self.config, None, notice)
-        self.chat = ChatService(self.router)
-        self.completion = CompletionService(self.router, workspace_roots)
-        self.embeddings = EmbeddingsService(self.router)
+
+    @cached_property
+    def router(self) -> Router:
+        from byok_ls.routing import Router
+
+        # The ledger opens with the first routed request if nothing opened it before, so
+        # usage and budgets count from the very first request (CLI chat included).
+        return Router(self.config, self._ledger, self._notice, ledger_source=lambda: self.ledger)
+
+    @cached_property
+    def chat(self) -> ChatService:
+        from byok_ls.chat import ChatService
+
+        return ChatService(self.router)
+
+    @cached_property
+    def completion(self) -> CompletionService:
+        from byok_ls.completion.engine import CompletionService
+
+        return CompletionService(self.router, self._workspace_roots)
+
+    @cached_property
+    def embeddings(self) -> EmbeddingsService:
+        from byok_ls.embeddings import EmbeddingsService
+
+        return EmbeddingsService(self.router)
 
     @property
     def ledger(self) -> Ledger:
         """Opened on first use: start-up stays fast and a CLI listing never touches it."""
         if self._ledger is None:
+            from byok_ls.usage import Ledger
+
             self._ledger = Ledger(data_dir() / "usage.sqlite3")
             self.router.ledger = self._ledger
         return self._ledger
@@ -44,8 +78,9 @@ class App:
         _ = self.ledger
 
     async def aclose(self) -> None:
-        from byok_ls.providers.registry import close_all
+        if "router" in self.__dict__:
+            from byok_ls.providers.registry import close_all
 
-        await close_all()
+            await close_all()
         if self._ledger is not None:
             self._ledger.close()

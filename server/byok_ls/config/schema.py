@@ -41,6 +41,8 @@ class Base(BaseModel):
         validate_by_alias=True,
         serialize_by_alias=False,
         str_strip_whitespace=True,
+        # Validators are built on first use: start-up only pays for the models it touches.
+        defer_build=True,
     )
 
 

@@ -14,7 +14,6 @@ from pygls.lsp.server import LanguageServer
 
 from byok_ls import __version__
 from byok_ls.app import App
-from byok_ls.completion.engine import uri_to_path
 from byok_ls.errors import ByokError, ErrorKind
 from byok_ls.lsp import features  # noqa: F401  (registers the provider-facing methods)
 from byok_ls.lsp.converter import raw_converter
@@ -49,6 +48,8 @@ class ByokServer(LanguageServer):
         self.show(kinds.get(level, types.MessageType.Info), message)
 
     def _roots(self) -> list[Path]:
+        from byok_ls.completion.engine import uri_to_path
+
         roots = []
         for folder in self.workspace.folders.values():
             path = uri_to_path(folder.uri)

@@ -1,0 +1,77 @@
+"""Cold start: process start to the `initialize` response, next to a bare `python -c pass`.
+
+    .venv/bin/python benchmarks/bench_startup.py [RUNS]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def bare_python() -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    return time.perf_counter() - start
+
+
+def frame(message: dict[str, object]) -> bytes:
+    body = json.dumps(message).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def server_initialize(env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "byok_ls", "--stdio"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    init = {"processId": os.getpid(), "capabilities": {}, "rootUri": None}
+    proc.stdin.write(frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init}))
+    proc.stdin.flush()
+    length = 0
+    while line := proc.stdout.readline():
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+        elif line in (b"\r\n", b"\n"):
+            break
+    answer = json.loads(proc.stdout.read(length))
+    elapsed = time.perf_counter() - start
+    assert answer.get("id") == 1 and "result" in answer, answer
+    proc.stdin.write(frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": None}))
+    proc.stdin.write(frame({"jsonrpc": "2.0", "method": "exit", "params": None}))
+    proc.stdin.flush()
+    proc.wait(timeout=10)
+    return elapsed
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ)
+        env.update(
+            BYOK_LS_CONFIG_DIR=os.path.join(tmp, "config"),
+            BYOK_LS_DATA_DIR=os.path.join(tmp, "data"),
+            PYTHON_KEYRING_BACKEND="byok_ls.secrets.MemoryKeyring",
+        )
+        server_initialize(env)  # warm the OS file cache and .pyc files
+        bare = [bare_python() for _ in range(runs)]
+        server = [server_initialize(env) for _ in range(runs)]
+    b, s = statistics.median(bare), statistics.median(server)
+    print(f"cold start, median of {runs}")
+    print(f"  python -c pass                 {b * 1000:8.1f} ms")
+    print(f"  byok-ls to initialize result   {s * 1000:8.1f} ms")
+    print(f"  difference                     {(s - b) * 1000:8.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
