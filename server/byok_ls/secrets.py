@@ -79,8 +79,12 @@ class KeyStore:
         if self._backend is None:
             # Imported lazily: keyring's backend discovery costs start-up time.
             import keyring
+            import keyring.core
 
-            self._backend = keyring.get_keyring()
+            # An explicit choice is honoured per store (keyring itself caches one backend
+            # per process, which tests that switch backends would otherwise share).
+            chosen = os.environ.get("PYTHON_KEYRING_BACKEND")
+            self._backend = keyring.core.load_keyring(chosen) if chosen else keyring.get_keyring()
         return self._backend
 
     def keyring_available(self) -> bool:

@@ -1,0 +1,145 @@
+"""The byok-ls command line: configuration verbs, --json, the key prompt, and the servers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+
+def byok(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "byok_ls", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_no_arguments_in_a_terminal_explains_itself() -> None:
+    # `script` gives the child a terminal; without one the server would start on stdio.
+    done = subprocess.run(
+        ["script", "-qec", f"{sys.executable} -m byok_ls", "/dev/null"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert "language server" in done.stdout
+    assert "byok-ls --stdio" in done.stdout
+
+
+def test_version() -> None:
+    done = byok("--version")
+    assert done.returncode == 0 and done.stdout.startswith("byok-ls ")
+
+
+def test_provider_lifecycle_with_json(isolated_dirs: dict[str, Path]) -> None:
+    added = byok("providers", "add", "openai", "--key-env", "OPENAI_TEST_KEY", "--json")
+    assert added.returncode == 0, added.stderr
+    provider = json.loads(added.stdout)["provider"]
+    assert provider["apiKeyEnv"] == "OPENAI_TEST_KEY" and provider["key"]["present"] is False
+    listed = byok(
+        "providers", "list", "--json", env={"OPENAI_TEST_KEY": "sk-env-key-000000000000wxyz"}
+    )
+    key = json.loads(listed.stdout)["providers"][0]["key"]
+    assert key == {"present": True, "source": "env", "hint": "sk-…wxyz"}
+    table = byok("providers", "list")
+    assert "openai" in table.stdout and "OpenAI" in table.stdout
+    assert (
+        byok(
+            "models",
+            "add",
+            "openai",
+            "my-ft",
+            "--task",
+            "chat",
+            "--n-ctx",
+            "9000",
+            "--capability",
+            "tools",
+        ).returncode
+        == 0
+    )
+    assert byok("active", "chat", "openai/my-ft").returncode == 0
+    active = json.loads(byok("active", "--json").stdout)
+    assert active["chat"] == "openai/my-ft"
+    updated = byok("providers", "update", "openai", "--disable", "--name", "Work", "--json")
+    assert json.loads(updated.stdout)["provider"]["enabled"] is False
+    removed = byok("providers", "remove", "openai")
+    assert removed.returncode == 0 and "Removed openai" in removed.stdout
+    data = yaml.safe_load((isolated_dirs["config"] / "config.yaml").read_text())
+    assert data["providers"] == [] and data["active"].get("chat") is None
+
+
+def test_key_is_read_from_stdin_without_a_terminal(isolated_dirs: dict[str, Path]) -> None:
+    secret = "sk-stdin-key-0123456789abcd"
+    # The memory keyring lives in one process, so the key is checked through the output.
+    done = byok("providers", "add", "deepseek", "--json", stdin=secret + "\n")
+    assert done.returncode == 0, done.stderr
+    key = json.loads(done.stdout)["provider"]["key"]
+    assert key == {"present": True, "source": "keyring", "hint": "sk-…abcd"}
+    assert secret not in done.stdout + done.stderr
+    assert secret not in (isolated_dirs["config"] / "config.yaml").read_text()
+
+
+def test_errors_name_the_field_and_exit_non_zero() -> None:
+    bad_url = byok("providers", "add", "custom", "--base-url", "ftp://x", "--no-key")
+    assert bad_url.returncode != 0 and "base_url" in bad_url.stderr
+    unknown = byok("providers", "add", "nope", "--no-key")
+    assert unknown.returncode == 1 and "unknown template 'nope'" in unknown.stderr
+    missing = byok("active", "chat", "ghost/model")
+    assert missing.returncode == 1 and "no provider with id 'ghost'" in missing.stderr
+
+
+async def test_tcp_server_answers_initialize() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "byok_ls",
+        "--tcp",
+        f"127.0.0.1:{port}",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(200):
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the TCP server never listened")
+        body = json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {"processId": None, "capabilities": {}, "rootUri": None},
+            }
+        ).encode()
+        writer.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        await writer.drain()
+        header = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
+        length = int(header.split(b"Content-Length:")[1].split(b"\r\n")[0])
+        answer = json.loads(await reader.readexactly(length))
+        assert answer["result"]["serverInfo"]["name"] == "byok-ls"
+        assert answer["result"]["capabilities"]["inlineCompletionProvider"] is not None
+        writer.close()
+    finally:
+        proc.kill()
+        await proc.wait()
