@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from byok_ls.config.store import ConfigStore
 from byok_ls.errors import ByokError, ErrorKind
 
 
-def add_provider(pid: str) -> callable:  # type: ignore[valid-type]
+def add_provider(pid: str) -> Callable[[Config], None]:
     def change(config: Config) -> None:
         config.providers.append(
             Provider(id=pid, template="custom", name=pid, base_url="http://127.0.0.1:1/v1")
