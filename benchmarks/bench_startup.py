@@ -1,6 +1,6 @@
 """Cold start: process start to the `initialize` response, next to a bare `python -c pass`.
 
-    .venv/bin/python benchmarks/bench_startup.py [RUNS]
+.venv/bin/python benchmarks/bench_startup.py [RUNS]
 """
 
 from __future__ import annotations
@@ -12,6 +12,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.figures import emit
 
 
 def bare_python() -> float:
@@ -71,6 +75,14 @@ def main() -> None:
     print(f"  python -c pass                 {b * 1000:8.1f} ms")
     print(f"  byok-ls to initialize result   {s * 1000:8.1f} ms")
     print(f"  difference                     {(s - b) * 1000:8.1f} ms")
+    emit(
+        "start-up",
+        "process start to initialize result (median)",
+        s * 1000,
+        "ms",
+        b * 1000,
+        "python -c pass",
+    )
 
 
 if __name__ == "__main__":
