@@ -46,14 +46,16 @@ class Method:
         return self.name.replace("/", ".")
 
 
-def _sync(call: Callable[[App, Any], BaseModel]) -> Handler:
-    """Config operations touch files and the keyring: run them off the event loop."""
+def _config_op(operation: str, takes_params: bool) -> Handler:
+    """A ConfigService operation, run off the event loop (it touches files and the keyring)."""
 
     def fresh(app: App, params: Any) -> BaseModel:
         # One stat call: another window's save or a hand edit is seen at once, not only
         # at the watcher's next tick.
         app.store.reload_if_changed()
-        return call(app, params)
+        call = getattr(app.config, operation)
+        result: BaseModel = call(params) if takes_params else call()
+        return result
 
     async def run(ctx: Ctx, params: Any) -> BaseModel:
         return await asyncio.to_thread(fresh, ctx.app, params)
@@ -61,80 +63,30 @@ def _sync(call: Callable[[App, Any], BaseModel]) -> Handler:
     return run
 
 
-METHODS: list[Method] = [
-    Method(
-        "byok/templates/list",
-        api.Empty,
-        api.TemplatesResult,
-        _sync(lambda app, p: app.config.templates_list()),
-    ),
-    Method(
-        "byok/providers/list",
-        api.Empty,
-        api.ProvidersResult,
-        _sync(lambda app, p: app.config.providers_list()),
-    ),
-    Method(
-        "byok/providers/get",
-        api.ProviderIdParams,
-        api.ProviderResult,
-        _sync(lambda app, p: app.config.provider_get(p)),
-    ),
-    Method(
-        "byok/providers/add",
-        api.ProviderAddParams,
-        api.ProviderResult,
-        _sync(lambda app, p: app.config.provider_add(p)),
-        mutates=True,
-    ),
-    Method(
+# (method, params, result, ConfigService operation, changes the stored config)
+_CONFIG_OPS: list[tuple[str, type[BaseModel], type[BaseModel], str, bool]] = [
+    ("byok/templates/list", api.Empty, api.TemplatesResult, "templates_list", False),
+    ("byok/providers/list", api.Empty, api.ProvidersResult, "providers_list", False),
+    ("byok/providers/get", api.ProviderIdParams, api.ProviderResult, "provider_get", False),
+    ("byok/providers/add", api.ProviderAddParams, api.ProviderResult, "provider_add", True),
+    (
         "byok/providers/update",
         api.ProviderUpdateParams,
         api.ProviderResult,
-        _sync(lambda app, p: app.config.provider_update(p)),
-        mutates=True,
+        "provider_update",
+        True,
     ),
-    Method(
-        "byok/providers/remove",
-        api.ProviderIdParams,
-        api.Removed,
-        _sync(lambda app, p: app.config.provider_remove(p)),
-        mutates=True,
-    ),
-    Method(
-        "byok/models/add",
-        api.ModelAddParams,
-        api.ModelResult,
-        _sync(lambda app, p: app.config.model_add(p)),
-        mutates=True,
-    ),
-    Method(
-        "byok/models/update",
-        api.ModelUpdateParams,
-        api.ModelResult,
-        _sync(lambda app, p: app.config.model_update(p)),
-        mutates=True,
-    ),
-    Method(
-        "byok/models/remove",
-        api.ModelRemoveParams,
-        api.Removed,
-        _sync(lambda app, p: app.config.model_remove(p)),
-        mutates=True,
-    ),
-    Method(
-        "byok/active/get",
-        api.Empty,
-        api.ActiveResult,
-        _sync(lambda app, p: app.config.active_get()),
-    ),
-    Method(
-        "byok/active/set",
-        api.ActiveSetParams,
-        api.ActiveResult,
-        _sync(lambda app, p: app.config.active_set(p)),
-        mutates=True,
-    ),
+    ("byok/providers/remove", api.ProviderIdParams, api.Removed, "provider_remove", True),
+    ("byok/models/add", api.ModelAddParams, api.ModelResult, "model_add", True),
+    ("byok/models/update", api.ModelUpdateParams, api.ModelResult, "model_update", True),
+    ("byok/models/remove", api.ModelRemoveParams, api.Removed, "model_remove", True),
+    ("byok/active/get", api.Empty, api.ActiveResult, "active_get", False),
+    ("byok/active/set", api.ActiveSetParams, api.ActiveResult, "active_set", True),
+]
+
+METHODS: list[Method] = [
+    Method(name, params, result, _config_op(op, params is not api.Empty), mutates=mutates)
+    for name, params, result, op, mutates in _CONFIG_OPS
 ]
 
 
