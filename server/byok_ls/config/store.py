@@ -126,28 +126,61 @@ def _item_key(item: Any) -> Any:
     return None
 
 
-def _merge(node: Any, value: Any) -> Any:
-    """Write ``value`` into the round-trip ``node``, keeping comments and order where possible."""
-    if isinstance(value, dict) and isinstance(node, CommentedMap):
-        for key in [k for k in node if k not in value]:
+#: Written even when they hold their default, because they make an entry readable.
+ALWAYS_WRITTEN = frozenset({"version", "task", "enabled"})
+
+
+def _merge(node: Any, full: Any, slim: Any) -> Any:
+    """Write ``full`` into the round-trip ``node``, keeping comments and order.
+
+    Keys the file already has are updated from ``full``; keys it lacks are added only when
+    ``slim`` (the same data without default values) has them, so entries the server adds
+    stay short while the user's explicit settings are kept.
+    """
+    if isinstance(full, dict) and isinstance(node, dict):
+        slim = slim if isinstance(slim, dict) else {}
+        for key in [k for k in node if k not in full]:
             del node[key]
-        for key, sub in value.items():
-            node[key] = _merge(node[key], sub) if key in node else sub
+        for key, sub in full.items():
+            if key in node:
+                node[key] = _merge(node[key], sub, slim.get(key))
+            elif key in slim or key in ALWAYS_WRITTEN:
+                node[key] = _fresh(sub, slim.get(key, sub))
         return node
-    if isinstance(value, list) and isinstance(node, CommentedSeq):
+    if isinstance(full, list) and isinstance(node, list):
+        slim = slim if isinstance(slim, list) and len(slim) == len(full) else full
         old = {_item_key(item): item for item in node if _item_key(item) is not None}
-        merged = [
-            _merge(old[k], item) if (k := _item_key(item)) is not None and k in old else item
-            for item in value
-        ]
+        merged = []
+        for item, thin in zip(full, slim, strict=True):
+            key = _item_key(item)
+            merged.append(
+                _merge(old[key], item, thin)
+                if key is not None and key in old
+                else _fresh(item, thin)
+            )
         del node[:]
         node.extend(merged)
         return node
-    return value
+    return full
+
+
+def _fresh(full: Any, slim: Any) -> Any:
+    """A new entry: its non-default values, plus the keys that are always written."""
+    if isinstance(full, dict):
+        slim = slim if isinstance(slim, dict) else {}
+        return {
+            k: _fresh(v, slim.get(k, v))
+            for k, v in full.items()
+            if k in slim or k in ALWAYS_WRITTEN
+        }
+    if isinstance(full, list):
+        slim = slim if isinstance(slim, list) and len(slim) == len(full) else full
+        return [_fresh(a, b) for a, b in zip(full, slim, strict=True)]
+    return full
 
 
 class ConfigStore:
-    def __init__(self, directory: Path | None = None, *, lock_timeout_s: float = 10.0) -> None:
+    def __init__(self, directory: Path | None = None, *, lock_timeout_s: float = 30.0) -> None:
         self.directory = directory or config_dir()
         self.path = self.directory / CONFIG_FILE
         self.backup_path = self.directory / (CONFIG_FILE + ".bak")
@@ -158,6 +191,9 @@ class ConfigStore:
         self._config = Config()
         self._problem: ConfigProblem | None = None
         self._signature: tuple[int, int, int] | None = None
+        #: The round-trip document as last read or written, reused while the file is
+        #: unchanged: parsing YAML with comments is the slow part of a save.
+        self._doc: tuple[tuple[int, int, int] | None, Any] | None = None
         #: Bumped whenever the usable config or the problem changes, whoever caused it.
         self.generation = 0
         self.load()
@@ -179,6 +215,9 @@ class ConfigStore:
             st = self.path.stat()
         except FileNotFoundError:
             return None
+        except OSError as exc:
+            # Unreadable (e.g. the config folder was replaced by a file): load() reports it.
+            return (-1, -1, -(exc.errno or 1))
         return (st.st_mtime_ns, st.st_size, st.st_ino)
 
     def _read(self) -> tuple[Any, Config]:
@@ -251,8 +290,15 @@ class ConfigStore:
         """Cheap check for edits by hand or by another process (one stat call)."""
         if self._stat() == self._signature:
             return False
-        with self._thread_lock:
+        # A save in progress holds the lock and re-reads the file itself under the file
+        # lock. Waiting for it here would stall the caller (often the event loop) for as
+        # long as another process holds the file lock (up to lock_timeout_s).
+        if not self._thread_lock.acquire(blocking=False):
+            return False
+        try:
             return self.load()
+        finally:
+            self._thread_lock.release()
 
     # ---- writing -----------------------------------------------------------------------
 
@@ -264,7 +310,7 @@ class ConfigStore:
         with self._thread_lock:
             try:
                 with self._file_lock:
-                    doc, current = self._read()
+                    doc, current = self._read_for_write()
                     draft = current.model_copy(deep=True)
                     result = change(draft)
                     draft.revision = current.revision + 1
@@ -278,10 +324,13 @@ class ConfigStore:
                             f"{field}: {clean_msg(first['msg'])}",
                             field=field,
                         ) from exc
-                    dumped = checked.model_dump(mode="json", exclude_none=True)
-                    self._write(_merge(doc, dumped))
+                    full = checked.model_dump(mode="json", exclude_none=True)
+                    slim = checked.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+                    self._doc = None  # a failed write must not leave a half-merged cache
+                    self._write(_merge(doc, full, slim))
                     self._config, self._problem = checked, None
                     self._signature = self._stat()
+                    self._doc = (self._signature, doc)
                     self.generation += 1
             except Timeout as exc:
                 raise ByokError(
@@ -289,20 +338,29 @@ class ConfigStore:
                     "Another byok-ls process holds the configuration lock "
                     f"({self._file_lock.lock_file}); try again in a moment.",
                 ) from exc
+            except OSError as exc:
+                raise ByokError(
+                    ErrorKind.CONFIG_UNWRITABLE,
+                    f"Cannot save the configuration in {self.directory} "
+                    f"({exc.strerror or exc}): check that it is a folder you can write to. "
+                    "Nothing was changed.",
+                ) from exc
             except ByokError as exc:
                 if exc.kind is ErrorKind.CONFIG_INVALID:
                     self._problem = ConfigProblem(**exc.extra["problem"])
                 raise
         return result
 
+    def _read_for_write(self) -> tuple[Any, Config]:
+        if self._doc is not None and self._doc[0] is not None and self._doc[0] == self._stat():
+            return self._doc[1], self._config
+        return self._read()
+
     def _write(self, doc: Any) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists() and isinstance(doc, CommentedMap) and not doc.ca.comment:
+            doc.yaml_set_start_comment("byok-ls configuration. API keys are never stored here.")
         buffer = io.StringIO()
-        buffer.write(
-            "# byok-ls configuration. API keys are never stored here.\n"
-            if not self.path.exists()
-            else ""
-        )
         _yaml().dump(doc, buffer)
         data = buffer.getvalue().encode("utf-8")
         if self.path.exists():
