@@ -7,6 +7,8 @@ host, a slow server or a port that does not speak HTTP gives a verdict within se
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -18,7 +20,7 @@ from byok_ls.errors import ByokError, ErrorKind
 
 from .base import HttpAdapter
 from .errors import map_errors
-from .http import join, make_client
+from .http import join, make_client, tls_context
 from .registry import adapter_for, make_adapter
 from .retry import NO_RETRY
 from .types import ChatMessage, ChatRequest, DiscoveredModel, Endpoint
@@ -34,6 +36,8 @@ ProbeStatus = Literal[
     "bad_response",
     "server_error",
 ]
+
+log = logging.getLogger(__name__)
 
 PROBE_CONNECT_S = 3.0
 PROBE_READ_S = 4.0
@@ -59,6 +63,10 @@ DEFAULT_PORTS: Mapping[str, int] = {
     "llamacpp": 8080,
     "vllm": 8000,
 }
+
+#: Environment variable that replaces :data:`DEFAULT_PORTS` for detection, e.g.
+#: ``BYOK_LS_DETECT_PORTS=ollama=43111,llamacpp=43112`` (only the listed servers are probed).
+DETECT_PORTS_ENV = "BYOK_LS_DETECT_PORTS"
 
 
 @dataclass(frozen=True)
@@ -193,6 +201,37 @@ async def _detect_one(
     return None
 
 
+def detect_ports(environ: Mapping[str, str] | None = None) -> dict[str, int]:
+    """The ports to probe: :data:`DEFAULT_PORTS`, or what ``BYOK_LS_DETECT_PORTS`` says.
+
+    The variable is a comma-separated list of ``template=port`` pairs naming templates of
+    :data:`DEFAULT_PORTS` (``ollama=43111,llamacpp=43112``); when it is set, only those are
+    probed, so tests and machines with servers on unusual ports get exact answers. Entries
+    that cannot be read are logged and skipped; an empty or unset variable means the defaults.
+    """
+    raw = (os.environ if environ is None else environ).get(DETECT_PORTS_ENV, "").strip()
+    if not raw:
+        return dict(DEFAULT_PORTS)
+    ports: dict[str, int] = {}
+    for entry in raw.split(","):
+        template, sep, port = (part.strip() for part in entry.partition("="))
+        if not entry.strip():
+            continue
+        if not sep or template not in DEFAULT_PORTS or not port.isdigit():
+            log.warning(
+                "%s: ignoring %r (expected <template>=<port>, template one of %s)",
+                DETECT_PORTS_ENV,
+                entry.strip(),
+                ", ".join(DEFAULT_PORTS),
+            )
+            continue
+        if not 0 < int(port) < 65536:
+            log.warning("%s: ignoring %r (port out of range)", DETECT_PORTS_ENV, entry.strip())
+            continue
+        ports[template] = int(port)
+    return ports
+
+
 async def detect_local(
     ports: Mapping[str, int] | None = None,
     host: str = "127.0.0.1",
@@ -200,10 +239,14 @@ async def detect_local(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> list[Detected]:
-    """Local servers answering on their usual loopback ports, probed concurrently."""
-    ports = DEFAULT_PORTS if ports is None else ports
+    """Local servers answering on their usual loopback ports, probed concurrently.
+
+    Without ``ports`` the ports come from :func:`detect_ports` (the defaults, or the
+    ``BYOK_LS_DETECT_PORTS`` environment variable).
+    """
+    ports = detect_ports() if ports is None else ports
     async with httpx.AsyncClient(
-        timeout=timeout_s, follow_redirects=False, transport=transport
+        timeout=timeout_s, follow_redirects=False, verify=tls_context(), transport=transport
     ) as client:
         found = await asyncio.gather(
             *(_detect_one(client, t, host, p, timeout_s) for t, p in ports.items())
