@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -53,7 +54,9 @@ def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-async def start_session(env: dict[str, str] | None = None) -> Session:
+async def start_session(
+    env: dict[str, str] | None = None, workspace: Path | None = None
+) -> Session:
     # Results and notifications of byok/* methods stay plain JSON, as an editor sees them.
     client = LanguageClient(converter_factory=raw_converter)
     register_lsp_features(client)
@@ -65,8 +68,15 @@ async def start_session(env: dict[str, str] | None = None) -> Session:
 
         client.feature(method)(record)
     await client.start_io(sys.executable, "-m", "byok_ls", "--stdio", env=server_env(env))
+    folders = []
+    if workspace is not None:
+        folders.append(types.WorkspaceFolder(uri=workspace.as_uri(), name=workspace.name))
     await client.initialize_session(
-        types.InitializeParams(capabilities=capabilities(), root_uri=None, workspace_folders=[])
+        types.InitializeParams(
+            capabilities=capabilities(),
+            root_uri=workspace.as_uri() if workspace is not None else None,
+            workspace_folders=folders,
+        )
     )
     return session
 

@@ -47,11 +47,30 @@ def _utf16_to_index(line_text: str, character: int) -> int:
     return len(line_text)
 
 
-def split_at(text: str, line: int, character_utf16: int) -> tuple[str, str]:
-    """Prefix and suffix of ``text`` at an LSP position (UTF-16 code units).
+def _utf8_to_index(line_text: str, character: int) -> int:
+    """The str index of a UTF-8 byte offset within a line, clamped to the line's end.
 
-    A character past the end of its line clamps to the line end; a line past the end of the
-    document clamps to the end of the document, as the LSP specification asks.
+    An offset inside a multi-byte character rounds down so no character is split.
+    """
+    if character <= 0:
+        return 0
+    if line_text.isascii():
+        return min(character, len(line_text))
+    units = 0
+    for i, ch in enumerate(line_text):
+        units += len(ch.encode("utf-8"))
+        if units > character:
+            return i
+    return len(line_text)
+
+
+def split_at(text: str, line: int, character: int, encoding: str = "utf-16") -> tuple[str, str]:
+    """Prefix and suffix of ``text`` at an LSP position.
+
+    ``character`` counts code units of the negotiated position encoding: "utf-16" (the LSP
+    default), "utf-8" or "utf-32". A character past the end of its line clamps to the line
+    end; a line past the end of the document clamps to the end of the document, as the LSP
+    specification asks.
     """
     if line < 0:
         return "", text
@@ -59,5 +78,12 @@ def split_at(text: str, line: int, character_utf16: int) -> tuple[str, str]:
     if bounds is None:
         return text, ""
     start, end = bounds
-    cut = start + _utf16_to_index(text[start:end], character_utf16)
+    line_text = text[start:end]
+    if encoding == "utf-8":
+        index = _utf8_to_index(line_text, character)
+    elif encoding == "utf-32":
+        index = max(0, min(character, len(line_text)))
+    else:
+        index = _utf16_to_index(line_text, character)
+    cut = start + index
     return text[:cut], text[cut:]

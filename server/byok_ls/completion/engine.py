@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +20,13 @@ from byok_ls.completion.privacy import is_excluded, mask_secrets
 from byok_ls.completion.window import cut_context
 from byok_ls.counting import count_text, counter_for
 from byok_ls.errors import ByokError, ErrorKind
-from byok_ls.providers.registry import adapter_for
+from byok_ls.providers.base import Adapter
+from byok_ls.providers.registry import make_adapter
+from byok_ls.providers.retry import NO_RETRY
 from byok_ls.providers.types import (
     ChatMessage,
     ChatRequest,
+    Endpoint,
     FimRequest,
     PromptRequest,
     TextDelta,
@@ -31,9 +36,17 @@ from byok_ls.routing import Router, Target
 
 log = logging.getLogger(__name__)
 
+if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+    # httpcore runs ``import sniffio`` for every request it sends and falls back to asyncio
+    # when it is missing; a failed import searches all of sys.path again each time (about a
+    # millisecond per completion). Marking it missing makes that import fail at once.
+    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
+
 #: Tokens kept free besides the answer (template markers, chat instructions).
 SAFETY_TOKENS = 32
 DEFAULT_TEMPERATURE = 0.2
+#: Adapters kept for endpoints seen recently (a changed key or URL is a new endpoint).
+_MAX_ADAPTERS = 32
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,9 @@ class CompletionService:
         self.workspace_roots = workspace_roots
         self.cache = CompletionCache()
         self._inflight: dict[str, asyncio.Task[tuple[_Served, Target]]] = {}
+        #: Requests per document so far; a waiting request that is no longer the newest gives up.
+        self._generation: dict[str, int] = {}
+        self._adapters: dict[Endpoint, Adapter] = {}
 
     def primary_model(self, model_id: str | None) -> str:
         return self.router.chain("completion", model_id)[0]
@@ -76,23 +92,30 @@ class CompletionService:
         *,
         language_id: str = "",
         model_id: str | None = None,
+        encoding: str = "utf-16",
     ) -> Answer:
+        """The completion at (``line``, ``character``); ``character`` counts code units of
+        the negotiated position ``encoding``."""
         path = uri_to_path(uri)
         if path is not None and is_excluded(path, self.workspace_roots()):
             log.info("no completion for %s: excluded by .byokignore or as a secret file", path.name)
             return Answer("", None)
-        prefix, suffix = split_at(text, line, character)
+        prefix, suffix = split_at(text, line, character, encoding)
         primary = self.primary_model(model_id)
         cached = self.cache.lookup(primary, prefix, suffix)
         if cached is not None:
+            self._supersede(uri)
             return Answer(cached, primary)
 
-        previous = self._inflight.pop(uri, None)
+        generation = self._generation[uri] = self._generation.get(uri, 0) + 1
+        previous = self._inflight.get(uri)
         if previous is not None and not previous.done():
             # A newer keystroke makes the older answer useless; waiting for it to unwind keeps
             # at most one upstream request per document and closes its connection.
             previous.cancel()
             await asyncio.wait([previous])
+        if self._generation.get(uri) != generation:
+            return Answer("", None)  # An even newer request arrived while this one waited.
         task = asyncio.get_running_loop().create_task(
             self.router.run(
                 "completion",
@@ -112,9 +135,28 @@ class CompletionService:
         finally:
             if self._inflight.get(uri) is task:
                 del self._inflight[uri]
+            if self._generation.get(uri) == generation:
+                del self._generation[uri]
         if target.model_id == primary and served.text:
             self.cache.put(primary, prefix, suffix, served.text)
         return Answer(served.text, target.model_id)
+
+    def _adapter(self, endpoint: Endpoint) -> Adapter:
+        """The endpoint's adapter without retries: a completion that failed is stale by the
+        time a retry could answer, and the router's short backoff spares the provider."""
+        adapter = self._adapters.get(endpoint)
+        if adapter is None:
+            if len(self._adapters) >= _MAX_ADAPTERS:
+                self._adapters.clear()
+            adapter = self._adapters[endpoint] = make_adapter(endpoint, retry=NO_RETRY)
+        return adapter
+
+    def _supersede(self, uri: str) -> None:
+        """Drop the request in flight for ``uri``: a newer one was answered without it."""
+        previous = self._inflight.get(uri)
+        if previous is not None and not previous.done():
+            self._generation[uri] = self._generation.get(uri, 0) + 1
+            previous.cancel()
 
     async def _attempt(
         self, target: Target, prefix: str, suffix: str, language_id: str, path: str
@@ -129,7 +171,7 @@ class CompletionService:
             if model.default_temperature is not None
             else DEFAULT_TEMPERATURE
         )
-        adapter = adapter_for(target.endpoint)
+        adapter = self._adapter(target.endpoint)
         budget = model.n_ctx - max_tokens - SAFETY_TOKENS
         stop: tuple[str, ...] = ()
         if fim.startswith("template:"):
@@ -162,11 +204,23 @@ class CompletionService:
                 ChatRequest(model.name, messages, max_tokens, temperature), stream=False
             )
         raw, usage = "", None
-        async for event in stream:
-            if isinstance(event, TextDelta):
-                raw += event.text
-            elif isinstance(event, Usage):
-                usage = event
+        timeout_s = settings.completion_timeout_s
+        try:
+            async with asyncio.timeout(timeout_s):
+                async for event in stream:
+                    if isinstance(event, TextDelta):
+                        raw += event.text
+                    elif isinstance(event, Usage):
+                        usage = event
+        except TimeoutError:
+            raise ByokError(
+                ErrorKind.TIMEOUT,
+                f"{target.provider.name} did not finish the completion within {timeout_s:g} s "
+                "(settings.completion_timeout_s): the server may be overloaded or the model "
+                "too slow for inline completion.",
+                provider_id=target.provider.id,
+                model=model.name,
+            ) from None
         if fim == "chat":
             raw = strip_chat_answer(raw, window.prefix, window.suffix)
         text = postprocess(
