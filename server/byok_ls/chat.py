@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -107,6 +108,64 @@ def to_messages(params: api.ChatParams) -> tuple[ChatMessage, ...]:
     )
 
 
+class DeltaStream:
+    """Sends ``byok/chat/delta`` notifications for one attempt, in order.
+
+    The first piece of a burst goes out at once; pieces of the same kind that follow within
+    the same event-loop turn (a backlog read from the socket at once) are merged into one
+    notification sent on the next turn, so a fast stream costs the client far fewer
+    messages without delaying the first one.
+    """
+
+    __slots__ = ("_base", "_pending", "_scheduled", "_sink", "_state")
+
+    def __init__(self, state: ChatState, target: Target, sink: DeltaSink) -> None:
+        self._state = state
+        self._sink = sink
+        self._base = {
+            "chatId": state.chat_id,
+            "modelId": target.model_id,
+            "fallback": target.fallback,
+        }
+        self._pending: dict[str, Any] | None = None
+        self._scheduled = False
+
+    def add(self, kind: str, text: str) -> None:
+        self._state.delivered = True
+        if not self._scheduled:
+            # First piece of a burst: out at once; later pieces of this loop turn wait.
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush_soon)
+            self.flush()
+            self._send({kind: text})
+            return
+        pending = self._pending
+        if pending is not None and kind in pending:
+            pending[kind] += text
+        else:
+            self.flush()
+            self._pending = {kind: text}
+
+    def tool_call(self, fragment: dict[str, Any]) -> None:
+        self._state.delivered = True
+        self.flush()
+        self._send({"toolCall": fragment})
+
+    def _flush_soon(self) -> None:
+        self._scheduled = False
+        self.flush()
+
+    def flush(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self._send(pending)
+
+    def _send(self, payload: dict[str, Any]) -> None:
+        state = self._state
+        self._sink({**self._base, "index": state.index, **payload})
+        state.index += 1
+
+
 class ChatService:
     def __init__(self, router: Router) -> None:
         self.router = router
@@ -192,30 +251,39 @@ class ChatService:
             self.check_capabilities(target, messages, bool(params.tools))
             request, counted_input, _ = await self.build_request(target, params, messages)
             usage: Usage | None = None
-            async for event in adapter_for(target.endpoint).chat(request, stream=True):
-                if isinstance(event, TextDelta):
-                    state.content += event.text
-                    self._emit(state, target, on_delta, text=event.text)
-                elif isinstance(event, ReasoningDelta):
-                    state.reasoning += event.text
-                    self._emit(state, target, on_delta, reasoning=event.text)
-                elif isinstance(event, ToolCallDelta):
-                    call = state.tool_calls.setdefault(
-                        event.index, {"id": "", "name": "", "arguments": ""}
-                    )
-                    call["id"] = event.id or call["id"]
-                    call["name"] = event.name or call["name"]
-                    call["arguments"] += event.arguments
-                    fragment: dict[str, Any] = {"index": event.index, "arguments": event.arguments}
-                    if event.id:
-                        fragment["id"] = event.id
-                    if event.name:
-                        fragment["name"] = event.name
-                    self._emit(state, target, on_delta, toolCall=fragment)
-                elif isinstance(event, Usage):
-                    usage = event
-                elif isinstance(event, Finish):
-                    state.finish_reason = event.reason
+            out = DeltaStream(state, target, on_delta)
+            try:
+                async for event in adapter_for(target.endpoint).chat(request, stream=True):
+                    if isinstance(event, TextDelta):
+                        state.content += event.text
+                        out.add("text", event.text)
+                    elif isinstance(event, ReasoningDelta):
+                        state.reasoning += event.text
+                        out.add("reasoning", event.text)
+                    elif isinstance(event, ToolCallDelta):
+                        call = state.tool_calls.setdefault(
+                            event.index, {"id": "", "name": "", "arguments": ""}
+                        )
+                        call["id"] = event.id or call["id"]
+                        call["name"] = event.name or call["name"]
+                        call["arguments"] += event.arguments
+                        fragment: dict[str, Any] = {
+                            "index": event.index,
+                            "arguments": event.arguments,
+                        }
+                        if event.id:
+                            fragment["id"] = event.id
+                        if event.name:
+                            fragment["name"] = event.name
+                        out.tool_call(fragment)
+                    elif isinstance(event, Usage):
+                        usage = event
+                    elif isinstance(event, Finish):
+                        state.finish_reason = event.reason
+            finally:
+                # Whatever happens next (result, error, cancellation), the client has seen
+                # every piece that went into state.content first.
+                out.flush()
             if usage is not None:
                 state.input_tokens, state.output_tokens = usage.input_tokens, usage.output_tokens
                 state.estimated = False
@@ -242,12 +310,6 @@ class ChatService:
             model_id=target.model_id,
             fallback=target.fallback,
         )
-
-    @staticmethod
-    def _emit(state: ChatState, target: Target, sink: DeltaSink, **payload: Any) -> None:
-        state.delivered = True
-        sink({"chatId": state.chat_id, "index": state.index, "modelId": target.model_id, **payload})
-        state.index += 1
 
 
 def new_chat_id() -> str:
