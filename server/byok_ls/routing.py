@@ -16,7 +16,7 @@ from byok_ls.config.schema import Model, Provider, Task, Template
 from byok_ls.config.service import ConfigService
 from byok_ls.errors import FALLBACK_KINDS, ByokError, ErrorKind
 from byok_ls.providers.types import Endpoint, Profile
-from byok_ls.usage import Ledger, Prices, UsageRecord, cost_usd
+from byok_ls.usage import Ledger, Period, Prices, UsageRecord, cost_usd, local_day
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -28,6 +28,12 @@ BACKOFF_KINDS = frozenset(
     {ErrorKind.UNREACHABLE, ErrorKind.TIMEOUT, ErrorKind.RATE_LIMITED, ErrorKind.OVERLOADED}
 )
 COMPLETION_BACKOFF_S = 15.0
+#: Share of a budget at which the client is warned (once per provider, period and limit).
+BUDGET_WARNING = 0.8
+#: Longest wait for the ledger's first read of today's spend before a budget check.
+SEED_WAIT_S = 2.0
+
+_PERIODS: tuple[tuple[Period, str], ...] = (("day", "daily"), ("month", "monthly"))
 
 Notice = Callable[[str, str], None]  # (level: "info" | "warning" | "error", message)
 
@@ -58,7 +64,10 @@ class Health:
     blocked_message: str = ""
     #: The endpoint that failed; a changed key or URL lifts the block at once.
     blocked_endpoint: Endpoint | None = None
+    #: Notices already shown; cleared when the provider serves a request again.
     told: set[str] = field(default_factory=set)
+    #: Budget warnings already shown (per period and limit); a success does not clear them.
+    warned: set[str] = field(default_factory=set)
 
 
 def profile_from(template: Template) -> Profile:
@@ -75,12 +84,30 @@ class Router:
         ledger: Ledger | None = None,
         notice: Notice | None = None,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        ledger_source: Callable[[], Ledger] | None = None,
     ) -> None:
         self.config = config
-        self.ledger = ledger
+        self._ledger = ledger
+        #: Opens the ledger on the first request when none was given (lazy start-up).
+        self._ledger_source = ledger_source
         self.notice = notice or (lambda level, message: None)
         self.clock = clock
         self.health: dict[str, Health] = {}
+
+    @property
+    def ledger(self) -> Ledger | None:
+        if self._ledger is None and self._ledger_source is not None:
+            source, self._ledger_source = self._ledger_source, None
+            try:
+                self._ledger = source()
+            except Exception:  # usage bookkeeping must never stop a request
+                log.exception("the usage ledger could not be opened")
+        return self._ledger
+
+    @ledger.setter
+    def ledger(self, ledger: Ledger | None) -> None:
+        self._ledger = ledger
 
     # ---- building blocks -------------------------------------------------------------
 
@@ -147,6 +174,19 @@ class Router:
         health = self.health.get(provider_id)
         return max(0.0, health.blocked_until - self.clock()) if health else 0.0
 
+    def cool_down(self, provider: Provider) -> tuple[float, str | None]:
+        """Seconds ``provider`` is still skipped and why; (0, None) when it is not.
+
+        A block set for an endpoint that has since changed (new key or URL) is over.
+        """
+        health = self.health.get(provider.id)
+        if health is None or health.blocked_kind is None:
+            return 0.0, None
+        remaining = health.blocked_until - self.clock()
+        if remaining <= 0 or health.blocked_endpoint != self.endpoint(provider):
+            return 0.0, None
+        return remaining, health.blocked_kind.value
+
     def _failed(self, target: Target, task: Task, error: ByokError) -> None:
         health = self._health(target.provider.id)
         health.last_outcome = error.kind.value
@@ -176,32 +216,73 @@ class Router:
 
     # ---- budgets ---------------------------------------------------------------------
 
+    def spent(self, provider_id: str, period: Period) -> float:
+        ledger = self.ledger
+        return ledger.spent(provider_id, period) if ledger is not None else 0.0
+
+    async def _ledger_ready(self, target: Target) -> None:
+        """Before the first budget check, let the ledger read what was spent earlier today."""
+        ledger = self.ledger
+        if target.provider.budget is not None and ledger is not None and not ledger.seeded:
+            await asyncio.to_thread(ledger.wait_seeded, SEED_WAIT_S)
+
     def over_budget(self, target: Target) -> ByokError | None:
+        """Refuse a request to a provider whose daily or monthly budget is used up."""
         budget = target.provider.budget
         if budget is None or self.ledger is None:
             return None
-        for period, limit in (("day", budget.daily_usd), ("month", budget.monthly_usd)):
+        self._warn_budget(target)
+        for period, adjective in _PERIODS:
+            limit = budget.daily_usd if period == "day" else budget.monthly_usd
             if limit is None:
                 continue
-            spent = self.ledger.spent(target.provider.id, period)  # type: ignore[arg-type]
+            spent = self.spent(target.provider.id, period)
             if spent >= limit:
                 return ByokError(
                     ErrorKind.BUDGET_EXCEEDED,
-                    f"{target.provider.name} reached its {period}ly budget "
-                    f"(${spent:.2f} of ${limit:.2f}): raise the budget or switch the active "
-                    "model (Configure Providers).",
+                    f"{target.provider.name} reached its {adjective} budget "
+                    f"(${spent:.4f} of ${limit:.4f}); the request was not sent. Raise the "
+                    "budget, wait for the next "
+                    f"{period}, or switch the active model (Configure Providers).",
                     provider_id=target.provider.id,
                     model=target.model.name,
-                )
-            if spent >= 0.8 * limit:
-                self.tell_once(
-                    target.provider.id,
-                    f"budget80-{period}",
-                    "warning",
-                    f"{target.provider.name} has used {spent / limit:.0%} of its {period}ly "
-                    f"budget (${spent:.2f} of ${limit:.2f}).",
+                    extra={"period": period, "spentUsd": spent, "budgetUsd": limit},
                 )
         return None
+
+    def _warn_budget(self, target: Target) -> None:
+        """Warn once when a budget passes 80 %, and once when it is used up."""
+        budget = target.provider.budget
+        if budget is None:
+            return
+        health = self._health(target.provider.id)
+        for period, adjective in _PERIODS:
+            limit = budget.daily_usd if period == "day" else budget.monthly_usd
+            if limit is None:
+                continue
+            spent = self.spent(target.provider.id, period)
+            if spent < BUDGET_WARNING * limit:
+                continue
+            when = local_day(time.time())
+            when = when if period == "day" else when[:7]
+            if spent >= limit:
+                key = f"budget100-{period}-{when}-{limit}"
+                message = (
+                    f"{target.provider.name} has used its {adjective} budget "
+                    f"(${spent:.4f} of ${limit:.4f}): further requests to it are refused"
+                    " (or go to a fallback model) until the next "
+                    f"{period} or until the budget is raised."
+                )
+            else:
+                key = f"budget80-{period}-{when}-{limit}"
+                message = (
+                    f"{target.provider.name} has used {spent / limit:.0%} of its {adjective} "
+                    f"budget (${spent:.4f} of ${limit:.4f})."
+                )
+            if key not in health.warned:
+                # Crossing 100 % in one step also covers the 80 % warning.
+                health.warned.update({key, f"budget80-{period}-{when}-{limit}"})
+                self.notice("warning", message)
 
     # ---- usage -----------------------------------------------------------------------
 
@@ -215,7 +296,8 @@ class Router:
         output_tokens: int = 0,
         estimated: bool = False,
     ) -> None:
-        if self.ledger is None:
+        ledger = self.ledger
+        if ledger is None:
             return
         prices = target.model.prices
         cost = cost_usd(
@@ -223,7 +305,7 @@ class Router:
             input_tokens,
             output_tokens,
         )
-        self.ledger.record(
+        ledger.record(
             UsageRecord(
                 ts=time.time(),
                 provider_id=target.provider.id,
@@ -276,7 +358,10 @@ class Router:
                     )
                 )
                 continue
-            refusal = self.blocked(target) or self.over_budget(target)
+            refusal = self.blocked(target)
+            if refusal is None:
+                await self._ledger_ready(target)
+                refusal = self.over_budget(target)
             if refusal is not None:
                 errors.append((target, refusal))
                 continue
@@ -304,6 +389,7 @@ class Router:
                 int(getattr(served, "output_tokens", 0)),
                 bool(getattr(served, "estimated", False)),
             )
+            self._warn_budget(target)
             if errors:
                 self._announce_fallback(task, errors, target)
             return result, target
@@ -322,7 +408,7 @@ class Router:
         }.get(first_error.kind, f"failed ({first_error.kind.value})")
         self.tell_once(
             first_target.provider.id,
-            f"fallback-{task}-{first_error.kind.value}",
+            f"fallback-{first_error.kind.value}",
             "warning",
             f"{first_target.provider.name} {what}; using {served.model_id} for {task} "
             "until it is fixed.",
@@ -330,7 +416,9 @@ class Router:
 
     def _give_up(self, task: Task, errors: list[tuple[Target | None, ByokError]]) -> ByokError:
         target, first = errors[0]
-        if target is not None and task == "completion":
+        # Completion has no answer box to show an error in: say it once. A used-up budget
+        # was already announced by the budget warning.
+        if target is not None and task == "completion" and first.kind != ErrorKind.BUDGET_EXCEEDED:
             self.tell_once(target.provider.id, f"error-{first.kind.value}", "error", first.message)
         if len(errors) == 1:
             return first

@@ -99,6 +99,9 @@ class Ledger:
         self._roll(time.time())
 
         self._wake = threading.Event()
+        self._wake.set()  # read spend totals from the database at once, not after a tick
+        #: Set once the first read of spend totals from the database finished or failed.
+        self._seeded = threading.Event()
         self._cv = threading.Condition()
         self._flush_requested = 0
         self._flush_done = 0
@@ -167,6 +170,15 @@ class Ledger:
         if month != (self._month_start, self._month_end):
             self._month_start, self._month_end = month
             self._month_spent = {}
+
+    @property
+    def seeded(self) -> bool:
+        """Whether ``spent()`` includes what earlier sessions and other servers recorded."""
+        return self._seeded.is_set()
+
+    def wait_seeded(self, timeout: float) -> bool:
+        """Block until spend totals were read from the database (or that failed)."""
+        return self._seeded.wait(timeout)
 
     @property
     def pending(self) -> int:
@@ -264,6 +276,7 @@ class Ledger:
                         next_refresh = now + self._refresh_s
                 else:
                     next_try = now + self._retry_s
+                self._seeded.set()
             with self._cv:
                 self._flush_done = ticket
                 self._cv.notify_all()
@@ -340,6 +353,9 @@ class Ledger:
                 self._seen = store.file_identity(self.path)
                 self._conn = store.open_db(self.path, self._busy_timeout_ms)
                 self._identity = store.file_identity(self.path)
+                # A database this connection created was not there to be seen before it
+                # opened; it is the file to move aside if it is damaged later.
+                self._seen = self._identity
                 self._wal_identity = store.file_identity(store.wal_path(self.path))
         return self._conn
 
