@@ -1,0 +1,54 @@
+/** Entry point: starts the byok-ls client and registers the BYOK view, panels and commands. */
+import * as vscode from 'vscode';
+import { openConfig, showUsage, switchModel, toggleInlineCompletion, UsageDocuments } from './commands';
+import { ChatPanel, ConfigurePanel } from './panels';
+import { ProvidersView } from './providersView';
+import { ByokServer } from './server';
+import { CompletionStatusBar } from './statusBar';
+
+let server: ByokServer | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<{ server: ByokServer }> {
+  const output = vscode.window.createOutputChannel('BYOK Language Server', { log: true });
+  server = new ByokServer(context, output);
+  const s = server;
+  const view = new ProvidersView(s);
+  const statusBar = new CompletionStatusBar(s);
+  const usageDocs = new UsageDocuments();
+  context.subscriptions.push(
+    output,
+    s,
+    view,
+    statusBar,
+    vscode.window.registerTreeDataProvider('byok.providers', view),
+    vscode.workspace.registerTextDocumentContentProvider('byok', usageDocs),
+    vscode.commands.registerCommand('byok.configureProviders', () => ConfigurePanel.show(context, s)),
+    vscode.commands.registerCommand('byok.openChat', () => ChatPanel.show(context, s)),
+    vscode.commands.registerCommand('byok.switchChatModel', () => switchModel(s, 'chat')),
+    vscode.commands.registerCommand('byok.switchCompletionModel', () => switchModel(s, 'completion')),
+    vscode.commands.registerCommand('byok.showUsage', () => showUsage(s, usageDocs)),
+    vscode.commands.registerCommand('byok.openConfig', () => openConfig()),
+    vscode.commands.registerCommand('byok.restartServer', () => s.restart()),
+    vscode.commands.registerCommand('byok.showServerLog', () => output.show()),
+    vscode.commands.registerCommand('byok.toggleInlineCompletion', () => toggleInlineCompletion()),
+    vscode.commands.registerCommand('byok.refresh', () => view.refresh()),
+    vscode.commands.registerCommand('byok.copyInstallCommand', async (cmd?: string) => {
+      const st = s.state;
+      const text = cmd ?? (!st.running ? st.install : undefined);
+      if (!text) return;
+      await vscode.env.clipboard.writeText(text);
+      void vscode.window.showInformationMessage(`Copied: ${text} — run it in a terminal, then "BYOK: Restart Server".`);
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('byok.server.pythonPath')) {
+        void vscode.window.showInformationMessage('BYOK: the Python interpreter changed.', 'Restart Server').then((p) => p && s.restart());
+      }
+    }),
+  );
+  void s.start();
+  return { server: s };
+}
+
+export async function deactivate(): Promise<void> {
+  await server?.stop();
+}
