@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh machine: installs what it needs, lints, type-checks,
 # runs the Python suite, then the VS Code client's tests (unit, webview, real VS Code).
-#   bash tests/run.sh            everything
-#   BYOK_SKIP_VSCODE=1 bash tests/run.sh   the Python side only
+#   bash tests/run.sh                       everything
+#   BYOK_SKIP_VSCODE=1 bash tests/run.sh    the Python side only
+#   bash tests/run.sh -k chat               extra arguments go to pytest
+# The last line sums every layer: "N passed, N failed".
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -18,10 +20,28 @@ echo "== ruff"
 .venv/bin/ruff format --check server tests benchmarks
 echo "== mypy"
 .venv/bin/mypy
-echo "== pytest"
-.venv/bin/pytest "$@"
 
-if [ "${BYOK_SKIP_VSCODE:-0}" != "1" ] && [ -f vscode-client/scripts/ci.sh ]; then
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+status=0
+
+echo "== pytest"
+.venv/bin/pytest "$@" 2>&1 | tee "$logs/pytest.log" || status=1
+
+if [ "${BYOK_SKIP_VSCODE:-0}" != "1" ]; then
   echo "== VS Code client"
-  bash vscode-client/scripts/ci.sh
+  bash vscode-client/scripts/ci.sh 2>&1 | tee "$logs/vscode.log" || status=1
 fi
+
+# Sum the closing counts of each runner (pytest: "N passed ... M failed"; the client: the same).
+count() { grep -Eo "[0-9]+ $1" "$2" 2>/dev/null | tail -1 | grep -Eo '^[0-9]+' || echo 0; }
+passed=0 failed=0
+for log in "$logs"/*.log; do
+  last=$(grep -E '[0-9]+ (passed|failed)' "$log" | tail -1 || true)
+  printf '%s\n' "$last" >"$log.last"
+  passed=$((passed + $(count passed "$log.last")))
+  failed=$((failed + $(count failed "$log.last") + $(count error "$log.last")))
+done
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+echo "$passed passed, $failed failed"
+exit "$status"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from byok_ls.config.schema import (
     Base,
@@ -210,23 +210,29 @@ class ActiveSetParams(Base):
 # ---- chat, completion, embeddings -----------------------------------------------------------
 
 
+class Verbatim(Base):
+    """Text kept exactly as given: leading spaces and trailing newlines matter in code."""
+
+    model_config = ConfigDict(str_strip_whitespace=False)
+
+
 class ImageUrl(Base):
     url: str = Field(min_length=1)
 
 
-class ContentPart(Base):
+class ContentPart(Verbatim):
     type: Literal["text", "image_url"]
     text: str | None = None
     image_url: ImageUrl | None = None
 
 
-class ToolCallView(Base):
+class ToolCallView(Verbatim):
     id: str
     name: str
     arguments: str
 
 
-class ChatMessageParams(Base):
+class ChatMessageParams(Verbatim):
     role: Literal["system", "user", "assistant", "tool"]
     content: str | list[ContentPart]
     tool_calls: list[ToolCallView] | None = None
@@ -264,7 +270,7 @@ class UsageView(Base):
     output_tokens: int
 
 
-class ChatResult(Base):
+class ChatResult(Verbatim):
     content: str
     reasoning: str | None = None
     tool_calls: list[ToolCallView] | None = None
@@ -274,10 +280,12 @@ class ChatResult(Base):
     fallback: bool = False
 
 
-class ChatDelta(Base):
+class ChatDelta(Verbatim):
     chat_id: str
     index: int
     model_id: str
+    #: The model serving this answer is a fallback (the active one failed or is skipped).
+    fallback: bool = False
     text: str | None = None
     reasoning: str | None = None
     tool_call: dict[str, Any] | None = None
@@ -303,7 +311,7 @@ class RangeView(Base):
     end: PositionParams
 
 
-class CompletionItemView(Base):
+class CompletionItemView(Verbatim):
     insert_text: str
     range: RangeView | None = None
 
@@ -311,9 +319,11 @@ class CompletionItemView(Base):
 class CompleteResult(Base):
     items: list[CompletionItemView]
     model_id: str | None
+    #: Served by a fallback model because the active one failed or is skipped.
+    fallback: bool = False
 
 
-class EmbeddingsParams(Base):
+class EmbeddingsParams(Verbatim):
     input: list[str] = Field(min_length=1)
     model_id: ModelId | None = None
 
@@ -356,14 +366,26 @@ class UsageResult(Base):
 
 class ProviderStatus(Base):
     id: str
+    #: "ok" or the error kind of the last request that reached this provider.
     last_outcome: str | None
+    #: Seconds this provider is still skipped after out_of_credit / auth_failed (0: not).
     cool_down_s: float
+    #: Why it is skipped (out_of_credit, auth_failed, ...), while it is.
+    cool_down_kind: str | None = None
     spent_today_usd: float
     budget_daily_usd: float | None
+    spent_month_usd: float = 0.0
+    budget_monthly_usd: float | None = None
 
 
 class StatusResult(Base):
     providers: list[ProviderStatus]
     config_problem: str | None = None
+    #: Why usage cannot be saved or read right now (None: it can).
     usage_problem: str | None = None
+    #: Set after a damaged usage database was moved aside and a new one started.
+    usage_repair: str | None = None
     checked_at: float
+    #: Longest the event loop was kept busy since the previous byok/status answer (or
+    #: start-up), in ms; only when the server runs with BYOK_LS_LOOP_MONITOR=1.
+    loop_lag_max_ms: float | None = None

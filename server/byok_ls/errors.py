@@ -36,6 +36,8 @@ class ErrorKind(StrEnum):
     CONFIG_INVALID = "config_invalid"
     KEYRING_UNAVAILABLE = "keyring_unavailable"
     INSECURE_URL = "insecure_url"
+    #: The config folder cannot be written (missing permission, not a folder, disk full).
+    CONFIG_UNWRITABLE = "config_unwritable"
 
 
 # JSON-RPC codes for domain errors live in -32001..-32099 (DESIGN.md); one per kind keeps

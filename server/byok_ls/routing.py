@@ -64,6 +64,9 @@ class Health:
     blocked_message: str = ""
     #: The endpoint that failed; a changed key or URL lifts the block at once.
     blocked_endpoint: Endpoint | None = None
+    #: The task the block holds for; None for every task. A keystroke's short back-off
+    #: must not turn away a chat the user sent on purpose.
+    blocked_task: Task | None = None
     #: Notices already shown; cleared when the provider serves a request again.
     told: set[str] = field(default_factory=set)
     #: Budget warnings already shown (per period and limit); a success does not clear them.
@@ -156,10 +159,12 @@ class Router:
     def _health(self, provider_id: str) -> Health:
         return self.health.setdefault(provider_id, Health())
 
-    def blocked(self, target: Target) -> ByokError | None:
+    def blocked(self, target: Target, task: Task) -> ByokError | None:
         health = self._health(target.provider.id)
         remaining = health.blocked_until - self.clock()
         if remaining <= 0 or health.blocked_endpoint != target.endpoint:
+            return None
+        if health.blocked_task is not None and health.blocked_task != task:
             return None
         assert health.blocked_kind is not None
         return ByokError(
@@ -191,11 +196,14 @@ class Router:
         health = self._health(target.provider.id)
         health.last_outcome = error.kind.value
         wait = 0.0
+        scope: Task | None = None
         if error.kind in COOLDOWN_KINDS:
             wait = self.config.config.settings.cooldown_s
         elif task == "completion" and error.kind in BACKOFF_KINDS:
             wait = max(COMPLETION_BACKOFF_S, min(error.retry_after_s or 0.0, 300.0))
+            scope = task
         if wait > 0:
+            health.blocked_task = scope
             health.blocked_until = self.clock() + wait
             health.blocked_kind = error.kind
             health.blocked_message = error.message
@@ -358,7 +366,7 @@ class Router:
                     )
                 )
                 continue
-            refusal = self.blocked(target)
+            refusal = self.blocked(target, task)
             if refusal is None:
                 await self._ledger_ready(target)
                 refusal = self.over_budget(target)

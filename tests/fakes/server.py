@@ -340,7 +340,7 @@ class FakeServer:
     async def wait_for_async(
         self,
         predicate: Callable[[list[RecordedRequest]], bool],
-        timeout: float = 5.0,  # noqa: ASYNC109 (the wait happens in a worker thread)
+        timeout: float = 5.0,
     ) -> list[RecordedRequest]:
         """Same as wait_for without blocking the caller's event loop (pytest-lsp tests)."""
         return await asyncio.to_thread(self.wait_for, predicate, timeout)

@@ -161,3 +161,15 @@ async def test_no_fallback_after_output_was_delivered(tmp_path: Path) -> None:
         await router.run("chat", None, broken_stream, delivered=lambda: False)
     assert calls == ["openai/gpt-4o-mini", "deepseek/deepseek-chat"]
     assert len(info.value.extra["attempts"]) == 2
+
+
+def test_completion_backoff_does_not_turn_away_chat(tmp_path: Path) -> None:
+    """A keystroke's short back-off (timeout, unreachable) holds for completion only."""
+    router, _ = router_for(make_app(tmp_path), None, Clock())
+    target = router.target("openai/gpt-4o-mini", "chat")
+    router._failed(target, "completion", ByokError(ErrorKind.TIMEOUT, "slow"))
+    assert router.blocked(target, "completion") is not None
+    assert router.blocked(target, "chat") is None
+    router._failed(target, "chat", ByokError(ErrorKind.OUT_OF_CREDIT, "empty"))
+    assert router.blocked(target, "chat") is not None
+    assert router.blocked(target, "completion") is not None

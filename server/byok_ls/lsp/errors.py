@@ -9,6 +9,13 @@ from byok_ls.config.store import clean_msg, format_loc
 from byok_ls.errors import ByokError, ErrorKind, scrub
 from byok_ls.secrets import known_keys
 
+#: Longest error message sent: messages quote the offending value, which may be megabytes.
+MAX_MESSAGE_CHARS = 2000
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 1] + "…"
+
 
 def from_validation(exc: ValidationError, prefix: str = "") -> JsonRpcException:
     first = exc.errors()[0]
@@ -17,13 +24,13 @@ def from_validation(exc: ValidationError, prefix: str = "") -> JsonRpcException:
         field = "params"
     message = f"{field}: {clean_msg(first['msg'])}"
     return JsonRpcInvalidParams(
-        message=scrub(message, *known_keys()),
+        message=_short(scrub(message, *known_keys())),
         data={"kind": ErrorKind.INVALID_PARAMS.value, "field": field},
     )
 
 
 def from_byok(exc: ByokError) -> JsonRpcException:
-    message = scrub(exc.message, *known_keys())
+    message = _short(scrub(exc.message, *known_keys()))
     data = exc.to_data()
     if exc.kind is ErrorKind.INVALID_PARAMS:
         return JsonRpcInvalidParams(message=message, data=data)

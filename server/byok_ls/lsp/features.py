@@ -4,6 +4,7 @@ embeddings, usage and status."""
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from typing import Any
 
@@ -11,10 +12,8 @@ from pydantic import BaseModel
 from pygls.exceptions import JsonRpcException
 
 from byok_ls import api
-from byok_ls.chat import ChatState, new_chat_id
 from byok_ls.errors import ByokError, ErrorKind
 from byok_ls.lsp.methods import Ctx, Method, register
-from byok_ls.providers import probe
 
 REQUEST_CANCELLED = -32800
 
@@ -26,6 +25,8 @@ def _provider_and_endpoint(ctx: Ctx, provider_id: str) -> Any:
 
 
 async def providers_test(ctx: Ctx, params: api.ProviderIdParams) -> BaseModel:
+    from byok_ls.providers import probe
+
     provider, endpoint = _provider_and_endpoint(ctx, params.id)
     hint = next((m.name for m in provider.models if m.task == "chat"), None)
     result = await probe.test_endpoint(
@@ -41,6 +42,8 @@ async def providers_test(ctx: Ctx, params: api.ProviderIdParams) -> BaseModel:
 
 
 async def providers_discover(ctx: Ctx, params: api.ProviderIdParams) -> BaseModel:
+    from byok_ls.providers import probe
+
     _, endpoint = _provider_and_endpoint(ctx, params.id)
     found = await probe.discover(endpoint)
     return api.DiscoverResult(
@@ -49,7 +52,12 @@ async def providers_discover(ctx: Ctx, params: api.ProviderIdParams) -> BaseMode
 
 
 async def providers_detect(ctx: Ctx, params: api.Empty) -> BaseModel:
-    found = await probe.detect_local()
+    """Local servers on their default loopback ports; the environment variable
+    ``BYOK_LS_DETECT_PORTS`` (``ollama=43111,llamacpp=43112``) replaces those ports
+    (see :func:`byok_ls.providers.probe.detect_ports`)."""
+    from byok_ls.providers import probe
+
+    found = await probe.detect_local(probe.detect_ports())
     return api.DetectResult(
         found=[
             api.DetectedView(template=d.template, base_url=d.base_url, models=d.models)
@@ -59,6 +67,8 @@ async def providers_detect(ctx: Ctx, params: api.Empty) -> BaseModel:
 
 
 async def chat(ctx: Ctx, params: api.ChatParams) -> BaseModel:
+    from byok_ls.chat import ChatState, new_chat_id
+
     ctx.app.store.reload_if_changed()
     state = ChatState(params.chat_id or new_chat_id())
     try:
@@ -88,6 +98,10 @@ async def complete(ctx: Ctx, params: api.CompleteParams) -> BaseModel:
         params.position.character,
         language_id=language_id,
         model_id=params.model_id,
+        # Positions count units of the encoding negotiated at initialize, as in LSP requests.
+        encoding=str(
+            getattr(getattr(ctx, "workspace", None), "position_encoding", None) or "utf-16"
+        ),
     )
     items = []
     if answer.text:
@@ -97,7 +111,10 @@ async def complete(ctx: Ctx, params: api.CompleteParams) -> BaseModel:
                 insert_text=answer.text, range=api.RangeView(start=here, end=here)
             )
         )
-    return api.CompleteResult(items=items, model_id=answer.model_id)
+    primary = ctx.app.completion.primary_model(params.model_id) if answer.model_id else None
+    return api.CompleteResult(
+        items=items, model_id=answer.model_id, fallback=answer.model_id != primary
+    )
 
 
 async def embeddings(ctx: Ctx, params: api.EmbeddingsParams) -> BaseModel:
@@ -118,22 +135,31 @@ async def status(ctx: Ctx, params: api.Empty) -> BaseModel:
     rows = []
     for provider in app.config.config.providers:
         health = app.router.health.get(provider.id)
+        cool_down_s, cool_down_kind = app.router.cool_down(provider)
+        budget = provider.budget
         rows.append(
             api.ProviderStatus(
                 id=provider.id,
                 last_outcome=health.last_outcome if health else None,
-                cool_down_s=round(app.router.cooldown_s(provider.id), 1),
+                # Rounded up: a provider still skipped never reads as 0.
+                cool_down_s=math.ceil(cool_down_s * 10) / 10,
+                cool_down_kind=cool_down_kind,
                 spent_today_usd=round(ledger.spent(provider.id, "day"), 6),
-                budget_daily_usd=provider.budget.daily_usd if provider.budget else None,
+                budget_daily_usd=budget.daily_usd if budget else None,
+                spent_month_usd=round(ledger.spent(provider.id, "month"), 6),
+                budget_monthly_usd=budget.monthly_usd if budget else None,
             )
         )
     problem = app.store.problem
     usage_problem = None if ledger.available else ledger.problem
+    monitor = getattr(ctx, "loop_monitor", None)
     return api.StatusResult(
         providers=rows,
         config_problem=str(problem) if problem else None,
         usage_problem=usage_problem,
+        usage_repair=ledger.last_repair,
         checked_at=time.time(),
+        loop_lag_max_ms=monitor.take_max_ms() if monitor is not None else None,
     )
 
 

@@ -5,8 +5,33 @@ from __future__ import annotations
 import logging
 import sys
 
+from pygls.exceptions import JsonRpcException
+
 from byok_ls.errors import scrub
 from byok_ls.secrets import known_keys
+
+
+def _expected(exc: BaseException | None) -> bool:
+    """Errors the server answers on purpose: bad params, domain errors, cancellation."""
+    code = getattr(exc, "code", None)
+    return (
+        isinstance(exc, JsonRpcException)
+        and isinstance(code, int)
+        and (code in (-32602, -32800) or -32099 <= code <= -32001)
+    )
+
+
+class ExpectedErrors(logging.Filter):
+    """pygls logs every error answer with a traceback; for the answers the server meant to
+    give (a bad key, no credit, invalid params) one line is enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if _expected(exc):
+            record.msg, record.args = "answered with an error: %s", (exc,)
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
 
 
 class RedactingFormatter(logging.Formatter):
@@ -17,6 +42,7 @@ class RedactingFormatter(logging.Formatter):
 def setup(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(ExpectedErrors())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

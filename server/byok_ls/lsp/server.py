@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from lsprotocol import types
 from pydantic import BaseModel, ValidationError
 from pygls.exceptions import JsonRpcException
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
 from byok_ls import __version__
@@ -19,6 +22,7 @@ from byok_ls.lsp import features  # noqa: F401  (registers the provider-facing m
 from byok_ls.lsp.converter import raw_converter
 from byok_ls.lsp.errors import from_byok, from_validation
 from byok_ls.lsp.methods import METHODS, Method
+from byok_ls.lsp.monitor import LagMonitor
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +38,24 @@ class ByokServer(LanguageServer):
         self._watcher: asyncio.Task[None] | None = None
         self._reported_problem: str | None = None
         self._announced_generation = self.app.store.generation
+        #: Event-loop lag, measured only when BYOK_LS_LOOP_MONITOR=1 (see lsp/monitor.py).
+        self.loop_monitor = LagMonitor() if LagMonitor.enabled() else None
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """pygls' stdio loop, with the framing-tolerant reader of lsp/framing.py."""
+        from byok_ls.lsp.framing import Transport
+
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        transport = Transport(self.protocol, stdin or sys.stdin.buffer)
+        try:
+            asyncio.run(transport.run(self._stop_event))
+        except BrokenPipeError:
+            log.error("Connection to the client is lost! Shutting down the server.")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()  # type: ignore[no-untyped-call]
 
     # ---- Ctx -------------------------------------------------------------------------
 
@@ -134,6 +156,8 @@ def build() -> ByokServer:
     async def initialized(params: types.InitializedParams) -> None:
         server.report_problem()
         server.start_watching()
+        if server.loop_monitor is not None:
+            server.loop_monitor.start()
         # After the initialize answer, so opening the usage database never delays start-up.
         await asyncio.to_thread(server.app.open_ledger)
 
@@ -160,7 +184,12 @@ async def inline(
         server.app.store.reload_if_changed()
         text, language_id = server.document(uri)
         answer = await server.app.completion.complete(
-            uri, text, pos.line, pos.character, language_id=language_id
+            uri,
+            text,
+            pos.line,
+            pos.character,
+            language_id=language_id,
+            encoding=str(server.workspace.position_encoding or "utf-16"),
         )
     except ByokError as exc:
         raise from_byok(exc) from None

@@ -1,0 +1,465 @@
+"""Faults around the real server: a provider that breaks, a config file that is deleted,
+unwritable, garbage or locked, a keyring that raises and a usage database that is locked.
+
+After each fault the server must answer with the right error kind within the fault's
+timeout, keep serving the next request, and lose no configuration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import shutil
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from filelock import FileLock
+
+from byok_ls.config.store import ConfigStore
+from tests.fakes import FakeServer, Reply
+from tests.lsp.conftest import Session, stop_session
+from tests.lsp.test_faults_support import (
+    KEY,
+    chat,
+    complete,
+    generation_requests,
+    open_document,
+    start,
+    use_openai,
+    wait_until,
+    write_settings,
+)
+
+FAKE_ANSWER = "Hello from the fake."
+FAKE_COMPLETION = "return a + b"
+#: settings.read_timeout_s for the fault tests; the default (60 s) would outlast the waits.
+READ_TIMEOUT_S = 1
+#: How long any answer may take here: the read timeout plus generous slack for a slow CI
+#: machine. A server that ignored read_timeout_s (60 s) or hung would exceed it.
+ANSWER_WITHIN_S = 15
+#: How long a save waits for another process's config lock before answering `conflict`.
+LOCK_TIMEOUT_S: float = inspect.signature(ConfigStore).parameters["lock_timeout_s"].default
+
+
+@pytest_asyncio.fixture
+async def lsp(isolated_dirs: dict[str, Path]) -> AsyncIterator[Session]:
+    write_settings(isolated_dirs["config"], read_timeout_s=READ_TIMEOUT_S)
+    session = await start()
+    yield session
+    await stop_session(session)
+
+
+async def error_of(coro: Any, within_s: float = ANSWER_WITHIN_S) -> Any:
+    """Await a request that must fail in time; return the JSON-RPC error."""
+    from pygls.exceptions import JsonRpcException
+
+    with pytest.raises(JsonRpcException) as info:
+        await asyncio.wait_for(coro, within_s)
+    return info.value
+
+
+def assert_kind(err: Any, kind: str, model: str) -> None:
+    assert err.data is not None and err.data["kind"] == kind, (err.message, err.data)
+    assert err.data["providerId"] == "openai" and err.data["model"] == model, err.data
+    assert "OpenAI" in err.message, err.message
+    assert KEY not in err.message and KEY not in repr(err.data)
+
+
+async def providers_snapshot(lsp: Session) -> list[tuple[str, str, bool]]:
+    listed = await lsp.request("byok/providers/list", {})
+    return [(p["id"], p["baseUrl"], p["key"]["present"]) for p in listed["providers"]]
+
+
+# ---- provider faults -------------------------------------------------------------------------
+
+CHAT_FAULTS = [
+    pytest.param(Reply(reset_after=2, chunks=5), "bad_response", id="reset-mid-stream"),
+    pytest.param(Reply(stall_after=1, chunks=5), "timeout", id="stall"),
+    # An SSE event whose data is not JSON (a line without a colon would be a valid,
+    # ignorable SSE field, so the garbage is framed as data).
+    pytest.param(
+        Reply(garbage=b"data: {\x00\xff not json\n\n", garbage_after=1),
+        "bad_response",
+        id="garbage",
+    ),
+    pytest.param(Reply(close_before_headers=True), "bad_response", id="close-before-headers"),
+]
+
+
+@pytest.mark.parametrize(("reply", "kind"), CHAT_FAULTS)
+async def test_chat_fault_is_reported_and_the_next_chat_works(
+    lsp: Session,
+    openai_fake: FakeServer,
+    isolated_dirs: dict[str, Path],
+    reply: Reply,
+    kind: str,
+) -> None:
+    await use_openai(lsp, openai_fake)
+    config = isolated_dirs["config"] / "config.yaml"
+    before, providers = config.read_bytes(), await providers_snapshot(lsp)
+    openai_fake.queue(reply)
+
+    err = await error_of(chat(lsp, chatId="faulty"))
+
+    assert_kind(err, kind, "gpt-4o-mini")
+    # The upstream request was given up, not left open.
+    await openai_fake.wait_for_async(lambda rs: all(r.finished for r in rs), timeout=5)
+    if reply.reset_after is not None:
+        # What streamed before the reset is handed back, in order.
+        assert err.data["partial"]["content"] == FAKE_ANSWER[: len(err.data["partial"]["content"])]
+        assert err.data["partial"]["content"]
+    answer = await asyncio.wait_for(chat(lsp), ANSWER_WITHIN_S)
+    assert answer["content"] == FAKE_ANSWER
+    assert len(generation_requests(openai_fake)) == 2  # no hidden retries of a broken stream
+    assert config.read_bytes() == before
+    assert await providers_snapshot(lsp) == providers
+
+
+async def test_ten_megabyte_chat_answer_arrives_whole(
+    lsp: Session, openai_fake: FakeServer
+) -> None:
+    await use_openai(lsp, openai_fake)
+    size = 10 * 1024 * 1024
+    openai_fake.queue(Reply(text="0123456789abcdef", huge_bytes=size, chunks=40))
+    answer = await asyncio.wait_for(chat(lsp, chatId="huge"), 60)
+    expected = ("0123456789abcdef" * (size // 16 + 1))[:size]
+    assert len(answer["content"]) == size and answer["content"] == expected
+    streamed = "".join(d.get("text") or "" for d in lsp.received("byok/chat/delta"))
+    assert streamed == expected
+    assert (await asyncio.wait_for(chat(lsp), ANSWER_WITHIN_S))["content"] == FAKE_ANSWER
+
+
+COMPLETION_FAULTS = [
+    pytest.param(Reply(reset_after=1), "bad_response", id="reset-mid-body"),
+    pytest.param(Reply(stall_after=1), "timeout", id="stall"),
+    pytest.param(Reply(garbage=b"\x00\xff{{{ not json"), "bad_response", id="garbage"),
+    pytest.param(Reply(close_before_headers=True), "bad_response", id="close-before-headers"),
+]
+
+
+@pytest.mark.parametrize(("reply", "kind"), COMPLETION_FAULTS)
+async def test_completion_fault_is_reported_and_the_server_keeps_serving(
+    lsp: Session,
+    openai_fake: FakeServer,
+    isolated_dirs: dict[str, Path],
+    reply: Reply,
+    kind: str,
+) -> None:
+    await use_openai(lsp, openai_fake)
+    config = isolated_dirs["config"] / "config.yaml"
+    before = config.read_bytes()
+    open_document(lsp, "def add(a, b):\n    \n")
+    openai_fake.queue(reply)
+
+    err = await error_of(complete(lsp, 1, 4))
+
+    assert_kind(err, kind, "gpt-3.5-turbo-instruct")
+    await openai_fake.wait_for_async(lambda rs: all(r.finished for r in rs), timeout=5)
+    if kind == "timeout":
+        # Completion backs off after a timeout instead of hammering the provider on every
+        # keystroke: the next one is answered at once, with the same kind, upstream untouched.
+        again = await error_of(complete(lsp, 1, 4))
+        assert again.data["kind"] == "timeout" and "skipped" in again.message
+        assert len(generation_requests(openai_fake)) == 1
+    else:
+        answer = await asyncio.wait_for(complete(lsp, 1, 4), ANSWER_WITHIN_S)
+        assert [i["insertText"] for i in answer["items"]] == [FAKE_COMPLETION]
+    assert config.read_bytes() == before
+    assert [p["id"] for p in (await lsp.request("byok/providers/list", {}))["providers"]] == [
+        "openai"
+    ]
+
+
+async def test_ten_megabyte_completion_body_is_survived(
+    lsp: Session, openai_fake: FakeServer
+) -> None:
+    await use_openai(lsp, openai_fake)
+    open_document(lsp, "def add(a, b):\n    \n")
+    openai_fake.queue(Reply(huge_bytes=10 * 1024 * 1024))
+    answer = await asyncio.wait_for(complete(lsp, 1, 4), 60)
+    for item in answer["items"]:
+        text = item["insertText"]
+        assert text and (FAKE_COMPLETION * (len(text) // len(FAKE_COMPLETION) + 1)).startswith(
+            text
+        ), text[:80]
+    open_document(lsp, "def sub(a, b):\n    \n", uri="file:///work/project/other.py")
+    again = await asyncio.wait_for(
+        complete(lsp, 1, 4, uri="file:///work/project/other.py"), ANSWER_WITHIN_S
+    )
+    assert [i["insertText"] for i in again["items"]] == [FAKE_COMPLETION]
+
+
+# ---- the config file -------------------------------------------------------------------------
+
+
+async def test_config_file_deleted_then_saved_again(
+    lsp: Session, openai_fake: FakeServer, isolated_dirs: dict[str, Path]
+) -> None:
+    """Deleting config.yaml is the user starting over: the server follows the file (no
+    providers), keeps answering, and the next save writes a complete new file. The key of
+    the deleted provider stays in the keyring, so re-adding it needs no key."""
+    await use_openai(lsp, openai_fake)
+    directory = isolated_dirs["config"]
+    changed = len(lsp.received("byok/config/changed"))
+    shutil.rmtree(directory)  # the whole folder, lock file included
+
+    await wait_until(lambda: len(lsp.received("byok/config/changed")) > changed)
+    assert await providers_snapshot(lsp) == []
+    status = await lsp.request("byok/status", {})
+    assert status["configProblem"] is None
+    err = await error_of(chat(lsp))
+    assert err.data["kind"] == "no_active_model"
+
+    added = await lsp.request(
+        "byok/providers/add", {"template": "openai", "baseUrl": openai_fake.api_base}
+    )
+    assert added["provider"]["key"]["present"] is True
+    await lsp.request("byok/active/set", {"task": "chat", "modelId": "openai/gpt-4o-mini"})
+    text = (directory / "config.yaml").read_text()
+    assert text.startswith("# byok-ls configuration.") and "gpt-4o-mini" in text
+    assert (await asyncio.wait_for(chat(lsp), ANSWER_WITHIN_S))["content"] == FAKE_ANSWER
+
+
+@pytest.fixture
+def config_dir_replaced_by_a_file(isolated_dirs: dict[str, Path]) -> Iterator[Path]:
+    """Tests run as root, and root writes read-only files and folders anyway (chmod proves
+    nothing; chattr and read-only mounts are not available). What root cannot write
+    through is a config *folder* that is a regular file: every temp file, lock and rename
+    in it fails with ENOTDIR/EEXIST."""
+    directory = isolated_dirs["config"]
+    aside = directory.with_name("config.moved")
+    yield aside
+    if directory.is_file():
+        directory.unlink()
+    if aside.exists() and not directory.exists():
+        aside.rename(directory)
+
+
+async def test_unwritable_config_folder_keeps_the_last_good_config(
+    lsp: Session,
+    openai_fake: FakeServer,
+    isolated_dirs: dict[str, Path],
+    config_dir_replaced_by_a_file: Path,
+) -> None:
+    await use_openai(lsp, openai_fake)
+    directory, aside = isolated_dirs["config"], config_dir_replaced_by_a_file
+    providers = await providers_snapshot(lsp)
+    directory.rename(aside)
+    directory.write_bytes(b"a file where the config folder should be\n")
+
+    # Reads answer from the last good config, and requests keep working with it.
+    assert await providers_snapshot(lsp) == providers
+    assert (await asyncio.wait_for(chat(lsp), ANSWER_WITHIN_S))["content"] == FAKE_ANSWER
+    status = await lsp.request("byok/status", {})
+    assert status["configProblem"] and str(directory) in status["configProblem"]
+    # A save fails cleanly, names the folder, and changes nothing.
+    err = await error_of(lsp.request("byok/providers/add", {"template": "ollama"}))
+    assert err.data["kind"] == "config_unwritable", err.data
+    assert str(directory) in err.message
+    assert directory.read_bytes() == b"a file where the config folder should be\n"
+    assert await providers_snapshot(lsp) == providers
+
+    # Once the folder is back, saves work again and nothing was lost.
+    directory.unlink()
+    aside.rename(directory)
+    await lsp.request("byok/providers/add", {"template": "ollama"})
+    assert [p[0] for p in await providers_snapshot(lsp)] == ["openai", "ollama"]
+
+
+async def test_garbage_config_file_keeps_serving_the_last_good_config(
+    lsp: Session, openai_fake: FakeServer, isolated_dirs: dict[str, Path]
+) -> None:
+    await use_openai(lsp, openai_fake)
+    path = isolated_dirs["config"] / "config.yaml"
+    good, providers = path.read_bytes(), await providers_snapshot(lsp)
+    garbage = bytes(range(256)) * 64  # not UTF-8, not YAML
+    path.write_bytes(garbage)
+
+    await wait_until(lambda: any("broken" in m.message for m in lsp.client.messages))
+    assert await providers_snapshot(lsp) == providers
+    assert (await asyncio.wait_for(chat(lsp), ANSWER_WITHIN_S))["content"] == FAKE_ANSWER
+    open_document(lsp, "def add(a, b):\n    \n")
+    completion = await asyncio.wait_for(complete(lsp, 1, 4), ANSWER_WITHIN_S)
+    assert [i["insertText"] for i in completion["items"]] == [FAKE_COMPLETION]
+    err = await error_of(lsp.request("byok/providers/update", {"id": "openai", "name": "x"}))
+    assert err.data["kind"] == "config_invalid"
+    assert path.read_bytes() == garbage, "a broken file must never be overwritten"
+
+    path.write_bytes(good)
+    await lsp.request("byok/providers/update", {"id": "openai", "name": "Work"})
+    assert (await lsp.request("byok/providers/get", {"id": "openai"}))["provider"]["name"] == "Work"
+
+
+def hand_edit(path: Path) -> None:
+    text = path.read_text()
+    assert "name: OpenAI\n" in text
+    path.write_text(text.replace("name: OpenAI\n", "name: Edited by hand  # kept\n"))
+
+
+async def test_hand_edit_while_a_save_waits_for_the_lock_keeps_both(
+    lsp: Session, openai_fake: FakeServer, isolated_dirs: dict[str, Path]
+) -> None:
+    await use_openai(lsp, openai_fake)
+    directory = isolated_dirs["config"]
+    lock = FileLock(str(directory / ".config.yaml.lock"))
+    with lock:
+        save = asyncio.ensure_future(lsp.request("byok/providers/add", {"template": "ollama"}))
+        await asyncio.sleep(0.5)  # the save is now waiting for the lock
+        assert not save.done()
+        hand_edit(directory / "config.yaml")
+        # While the save waits, the server keeps answering (reads, status, a chat).
+        listed = await asyncio.wait_for(lsp.request("byok/providers/list", {}), 3)
+        assert [p["id"] for p in listed["providers"]] == ["openai"]
+        await asyncio.wait_for(lsp.request("byok/status", {}), 3)
+        assert (await asyncio.wait_for(chat(lsp), 3))["content"] == FAKE_ANSWER
+    await asyncio.wait_for(save, ANSWER_WITHIN_S)
+
+    text = (directory / "config.yaml").read_text()
+    assert "name: Edited by hand  # kept" in text
+    assert "id: ollama" in text
+    listed = await lsp.request("byok/providers/list", {})
+    assert [(p["id"], p["name"]) for p in listed["providers"]] == [
+        ("openai", "Edited by hand"),
+        ("ollama", "Ollama"),
+    ]
+
+
+async def test_save_gives_up_with_conflict_when_the_lock_is_never_released(
+    lsp: Session, openai_fake: FakeServer, isolated_dirs: dict[str, Path]
+) -> None:
+    """The store waits ConfigStore's lock_timeout_s for the lock, then fails cleanly."""
+    await use_openai(lsp, openai_fake)
+    directory = isolated_dirs["config"]
+    with FileLock(str(directory / ".config.yaml.lock")):
+        save = asyncio.ensure_future(lsp.request("byok/providers/add", {"template": "ollama"}))
+        await asyncio.sleep(0.5)
+        hand_edit(directory / "config.yaml")
+        err = await error_of(save, LOCK_TIMEOUT_S + ANSWER_WITHIN_S)
+        assert err.data["kind"] == "conflict", err.data
+        assert ".config.yaml.lock" in err.message
+    text = (directory / "config.yaml").read_text()
+    assert "name: Edited by hand  # kept" in text and "ollama" not in text
+    # The hand edit is picked up, and the same save succeeds once the lock is free.
+    await lsp.request("byok/providers/add", {"template": "ollama"})
+    listed = await lsp.request("byok/providers/list", {})
+    assert [(p["id"], p["name"]) for p in listed["providers"]] == [
+        ("openai", "Edited by hand"),
+        ("ollama", "Ollama"),
+    ]
+
+
+# ---- the keyring -----------------------------------------------------------------------------
+
+
+async def test_failing_keyring_refuses_the_key_cleanly_and_adds_nothing(
+    openai_fake: FakeServer, isolated_dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "byok_ls.secrets.FailingKeyring")
+    monkeypatch.setenv("HARDENING_TEST_KEY", KEY)
+    session = await start()
+    try:
+        config = isolated_dirs["config"] / "config.yaml"
+        err = await error_of(
+            session.request(
+                "byok/providers/add",
+                {"template": "openai", "baseUrl": openai_fake.api_base, "apiKey": KEY},
+            )
+        )
+        assert err.data["kind"] == "keyring_unavailable", err.data
+        assert "apiKeyEnv" in err.message
+        assert KEY not in err.message and KEY not in repr(err.data)
+        # No half-added provider, in the server or in the file.
+        assert (await session.request("byok/providers/list", {}))["providers"] == []
+        assert "openai" not in (config.read_text() if config.exists() else "")
+        # The way out the message names works, and listing still works with the broken
+        # keyring behind it.
+        await session.request(
+            "byok/providers/add",
+            {
+                "template": "openai",
+                "baseUrl": openai_fake.api_base,
+                "apiKeyEnv": "HARDENING_TEST_KEY",
+            },
+        )
+        listed = await session.request("byok/providers/list", {})
+        assert [(p["id"], p["key"]["source"]) for p in listed["providers"]] == [("openai", "env")]
+    finally:
+        await stop_session(session)
+
+
+# ---- the usage database ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def locked_usage_db(isolated_dirs: dict[str, Path]) -> Iterator[Any]:
+    """Another program holding the usage database's write lock until released. (The
+    database is in WAL mode, where readers are never blocked by a writer; the server's
+    ledger keeps its own connection open, so a lock that also blocks readers
+    (locking_mode=EXCLUSIVE) cannot even be taken.)"""
+    conns: list[sqlite3.Connection] = []
+
+    def lock() -> None:
+        path = isolated_dirs["data"] / "usage.sqlite3"
+        conn = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
+        conn.execute("BEGIN EXCLUSIVE")
+        conns.append(conn)
+
+    def release() -> None:
+        while conns:
+            conn = conns.pop()
+            conn.execute("ROLLBACK")
+            conn.close()
+
+    yield lock, release
+    release()
+
+
+async def test_locked_usage_database_degrades_usage_only(
+    lsp: Session, openai_fake: FakeServer, locked_usage_db: Any
+) -> None:
+    lock, release = locked_usage_db
+    await use_openai(lsp, openai_fake)
+    assert (await chat(lsp))["content"] == FAKE_ANSWER
+    assert (await lsp.request("byok/usage", {}))["totals"]["requests"] == 1
+    await asyncio.to_thread(lock)
+
+    # Chat and completion do not wait for the database.
+    assert (await asyncio.wait_for(chat(lsp), 5))["content"] == FAKE_ANSWER
+    open_document(lsp, "def add(a, b):\n    \n")
+    completion = await asyncio.wait_for(complete(lsp, 1, 4), 5)
+    assert [i["insertText"] for i in completion["items"]] == [FAKE_COMPLETION]
+
+    # Once the ledger's write has waited out its busy timeout, status says usage is
+    # unavailable and why, and the report answers with a clear error, not stale totals.
+    async def usage_problem() -> str:
+        while True:
+            status = await asyncio.wait_for(lsp.request("byok/status", {}), 3)
+            if status["usageProblem"]:
+                return str(status["usageProblem"])
+            await asyncio.sleep(0.1)
+
+    problem = await asyncio.wait_for(usage_problem(), ANSWER_WITHIN_S)
+    assert "locked" in problem
+    err = await error_of(lsp.request("byok/usage", {}))
+    assert err.data["kind"] == "server_error" and "locked" in err.message, err.message
+    assert (await asyncio.wait_for(chat(lsp), 5))["content"] == FAKE_ANSWER
+
+    # Released: the records made meanwhile are saved, none lost.
+    release()
+
+    async def recovered() -> Any:
+        from pygls.exceptions import JsonRpcException
+
+        while True:
+            try:
+                return await lsp.request("byok/usage", {"groupBy": ["task"]})
+            except JsonRpcException:
+                await asyncio.sleep(0.2)
+
+    report = await asyncio.wait_for(recovered(), 30)
+    assert {r["task"]: r["requests"] for r in report["rows"]} == {"chat": 3, "completion": 1}
+    assert (await lsp.request("byok/status", {}))["usageProblem"] is None
