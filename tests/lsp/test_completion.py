@@ -334,7 +334,7 @@ async def test_llamacpp_infill(editor: Editor, llamacpp_fake: FakeServer) -> Non
 FAMILY_PROMPTS: dict[str, tuple[str, list[str]]] = {
     "starcoder": (
         f"<fim_prefix>{PREFIX}<fim_suffix>{SUFFIX}<fim_middle>",
-        ["<fim_prefix>", "<fim_suffix>", "<fim_middle>", "<|endoftext|>", "<file_sep>"],
+        ["<|endoftext|>", "<file_sep>", "<fim_prefix>", "<fim_suffix>", "<fim_middle>"],
     ),
     "codellama": (f"<PRE> {PREFIX} <SUF>{SUFFIX} <MID>", ["<EOT>", "<PRE>", "<SUF>", "<MID>"]),
     "deepseek-coder": (
@@ -345,14 +345,14 @@ FAMILY_PROMPTS: dict[str, tuple[str, list[str]]] = {
         f"<|fim_prefix|>{PREFIX}<|fim_suffix|>{SUFFIX}<|fim_middle|>",
         [
             "<|endoftext|>",
+            "<|file_sep|>",
+            "<|im_end|>",
             "<|fim_prefix|>",
             "<|fim_suffix|>",
             "<|fim_middle|>",
             "<|fim_pad|>",
-            "<|file_sep|>",
             "<|repo_name|>",
             "<|im_start|>",
-            "<|im_end|>",
         ],
     ),
     "codestral": (f"[SUFFIX]{SUFFIX}[PREFIX]{PREFIX}", ["[PREFIX]", "[SUFFIX]", "</s>"]),
@@ -360,11 +360,11 @@ FAMILY_PROMPTS: dict[str, tuple[str, list[str]]] = {
         f"<|fim_prefix|>{PREFIX}<|fim_suffix|>{SUFFIX}<|fim_middle|>",
         [
             "<|file_separator|>",
+            "<eos>",
+            "<end_of_turn>",
             "<|fim_prefix|>",
             "<|fim_suffix|>",
             "<|fim_middle|>",
-            "<end_of_turn>",
-            "<eos>",
         ],
     ),
 }

@@ -3,15 +3,16 @@
 Figures are printed (run with ``-s``). Bounds are deliberately loose so a loaded 2-core CI
 machine passes while a leak or a blocked event loop does not:
 
-* RSS growth over the completions in a row (10,000 with BYOK_LS_SOAK_COMPLETIONS=10000)
+* RSS growth over 10,000 completions in a row (BYOK_LS_SOAK_COMPLETIONS changes the count)
   < 50 MB. Every completion allocates its prompt, the
   HTTP exchange and a usage record; with nothing retained that is freed, and what stays is
   the bounded completion cache (a few hundred short entries), the ledger's in-memory totals
   and allocator slack. A leak of even one 5 KB document copy per request would add 50 MB.
-* Event-loop lag < 250 ms: the longest a single callback may keep the loop busy. Steady
-  requests take a few ms of loop time each; 250 ms is what an editor user starts to notice
-  and leaves room for a scheduler that preempts the process on a busy 2-core machine.
-  Anything blocking on I/O on the loop (a lock, a file, a DNS lookup) would exceed it.
+* Event-loop lag < 500 ms: the longest a single callback may keep the loop busy. Steady
+  requests take a few ms of loop time each; 300 ms was seen on a 2-core machine running
+  other test suites at load 14, so 500 ms leaves room for a scheduler that preempts the
+  process. Anything blocking on I/O on the loop (a lock wait, a file, a DNS lookup) would
+  exceed it.
 """
 
 from __future__ import annotations
@@ -40,10 +41,9 @@ from tests.lsp.test_faults_support import (
 FAKE_ANSWER = "Hello from the fake."
 FAKE_COMPLETION = "return a + b"
 CONCURRENT = 200
-#: 10,000 real completions take 100-170 s on a busy 2-core machine (about 60-100 per
-#: second through pytest-lsp, the server and the fake), more than the CI budget for this
-#: file; CI runs 3,000, and BYOK_LS_SOAK_COMPLETIONS=10000 runs the full soak.
-IN_A_ROW = int(os.environ.get("BYOK_LS_SOAK_COMPLETIONS", "3000"))
+#: 10,000 real completions take about 45 s on an idle 2-core machine (about 220 per second
+#: through pytest-lsp, the server and the fake).
+IN_A_ROW = int(os.environ.get("BYOK_LS_SOAK_COMPLETIONS", "10000"))
 LANES = 4
 RSS_GROWTH_LIMIT_KIB = 50 * 1024
 LOOP_LAG_LIMIT_MS = 500.0

@@ -38,10 +38,12 @@ def _codestral(prefix: str, suffix: str) -> str:
     return f"[SUFFIX]{suffix}[PREFIX]{prefix}"
 
 
+# Stop lists start with the end-of-text and file-separator tokens: OpenAI-style endpoints take
+# at most four stop sequences, and those are the ones a model actually emits at the end.
 _STARCODER = FimTemplate(
     "starcoder",
     _psm("<fim_prefix>", "<fim_suffix>", "<fim_middle>"),
-    ("<fim_prefix>", "<fim_suffix>", "<fim_middle>", "<|endoftext|>", "<file_sep>"),
+    ("<|endoftext|>", "<file_sep>", "<fim_prefix>", "<fim_suffix>", "<fim_middle>"),
 )
 
 _TEMPLATES: dict[str, FimTemplate] = {
@@ -65,14 +67,14 @@ _TEMPLATES: dict[str, FimTemplate] = {
         _psm("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"),
         (
             "<|endoftext|>",
+            "<|file_sep|>",
+            "<|im_end|>",
             "<|fim_prefix|>",
             "<|fim_suffix|>",
             "<|fim_middle|>",
             "<|fim_pad|>",
-            "<|file_sep|>",
             "<|repo_name|>",
             "<|im_start|>",
-            "<|im_end|>",
         ),
     ),
     "codestral": FimTemplate("codestral", _codestral, ("[PREFIX]", "[SUFFIX]", "</s>")),
@@ -81,11 +83,11 @@ _TEMPLATES: dict[str, FimTemplate] = {
         _psm("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"),
         (
             "<|file_separator|>",
+            "<eos>",
+            "<end_of_turn>",
             "<|fim_prefix|>",
             "<|fim_suffix|>",
             "<|fim_middle|>",
-            "<end_of_turn>",
-            "<eos>",
         ),
     ),
 }

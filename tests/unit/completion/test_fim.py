@@ -18,11 +18,11 @@ PRE, SUF = "def add(a, b):\n    return ", "\n\nprint(add(1, 2))\n"
 EXPECTED = {
     "starcoder": (
         f"<fim_prefix>{PRE}<fim_suffix>{SUF}<fim_middle>",
-        ("<fim_prefix>", "<fim_suffix>", "<fim_middle>", "<|endoftext|>", "<file_sep>"),
+        ("<|endoftext|>", "<file_sep>", "<fim_prefix>", "<fim_suffix>", "<fim_middle>"),
     ),
     "starcoder2": (
         f"<fim_prefix>{PRE}<fim_suffix>{SUF}<fim_middle>",
-        ("<fim_prefix>", "<fim_suffix>", "<fim_middle>", "<|endoftext|>", "<file_sep>"),
+        ("<|endoftext|>", "<file_sep>", "<fim_prefix>", "<fim_suffix>", "<fim_middle>"),
     ),
     "codellama": (
         f"<PRE> {PRE} <SUF>{SUF} <MID>",
@@ -42,14 +42,14 @@ EXPECTED = {
         f"<|fim_prefix|>{PRE}<|fim_suffix|>{SUF}<|fim_middle|>",
         (
             "<|endoftext|>",
+            "<|file_sep|>",
+            "<|im_end|>",
             "<|fim_prefix|>",
             "<|fim_suffix|>",
             "<|fim_middle|>",
             "<|fim_pad|>",
-            "<|file_sep|>",
             "<|repo_name|>",
             "<|im_start|>",
-            "<|im_end|>",
         ),
     ),
     "codestral": (f"[SUFFIX]{SUF}[PREFIX]{PRE}", ("[PREFIX]", "[SUFFIX]", "</s>")),
@@ -57,11 +57,11 @@ EXPECTED = {
         f"<|fim_prefix|>{PRE}<|fim_suffix|>{SUF}<|fim_middle|>",
         (
             "<|file_separator|>",
+            "<eos>",
+            "<end_of_turn>",
             "<|fim_prefix|>",
             "<|fim_suffix|>",
             "<|fim_middle|>",
-            "<end_of_turn>",
-            "<eos>",
         ),
     ),
 }
