@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from tests.fakes import FakeServer  # noqa: E402
 
+from benchmarks.figures import emit  # noqa: E402
 from byok_ls.providers.openai_compat import ChoiceParser, OpenAIAdapter  # noqa: E402
 from byok_ls.providers.retry import NO_RETRY  # noqa: E402
 from byok_ls.providers.sse import SSEParser  # noqa: E402
@@ -161,6 +162,14 @@ def bench_parsing() -> None:
             f"    adapter (SSE + JSON + events)  {full / 1e6:6.2f} M tokens/s  "
             f"({line / full:.1f}x the line floor, {floor / full:.2f}x the json floor)"
         )
+        emit(
+            "adapters",
+            f"SSE parsing, {label}",
+            full / 1e6,
+            "M tok/s",
+            line / 1e6,
+            "split lines only",
+        )
 
 
 def pct(values: list[float], q: float) -> float:
@@ -220,6 +229,15 @@ async def bench_call() -> None:
     d50 = pct(timings["adapter"], 0.5) - pct(timings["httpx"], 0.5)
     d99 = pct(timings["adapter"], 0.99) - pct(timings["httpx"], 0.99)
     print(f"  adapter overhead: p50 {d50:+.3f} ms, p99 {d99:+.3f} ms")
+    for q, label in ((0.5, "p50"), (0.99, "p99")):
+        emit(
+            "adapters",
+            f"non-streamed call through the adapter, {label}",
+            pct(timings["adapter"], q),
+            "ms",
+            pct(timings["httpx"], q),
+            "direct httpx",
+        )
     paired = statistics.median(
         a - b for a, b in zip(timings["adapter"], timings["httpx"], strict=True)
     )

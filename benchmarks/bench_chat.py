@@ -34,6 +34,7 @@ from pytest_lsp import LanguageClient, client_capabilities  # noqa: E402
 from pytest_lsp.client import register_lsp_features  # noqa: E402
 from tests.fakes import FakeServer, Reply  # noqa: E402
 
+from benchmarks.figures import emit  # noqa: E402
 from byok_ls.lsp.converter import raw_converter  # noqa: E402
 
 RUNS = int(os.environ.get("BYOK_BENCH_RUNS", "50"))
@@ -179,6 +180,8 @@ async def main() -> None:
             s50, s99 = _report("through byok-ls (LSP)", server_times)
             d50, d99 = _report("direct httpx to the fake", direct_times)
             print(f"  {'overhead':<28} p50 {s50 - d50:8.2f} ms   p99 {s99 - d99:8.2f} ms")
+            emit("chat", "time to first delta, p50", s50, "ms", d50, "direct httpx")
+            emit("chat", "time to first delta, p99", s99, "ms", d99, "direct httpx")
 
             text = "".join(f"t{i % 1000:03d} " for i in range(TOKENS))
             print(f"\n2. {CONCURRENCY} concurrent chats x {TOKENS} tokens")
@@ -218,6 +221,14 @@ async def main() -> None:
             f"({direct_s:.2f} s; {CONCURRENCY - direct_bad}/{CONCURRENCY} complete)"
         )
         print(f"  server / fake rate           {direct_s / server_s:10.2f}")
+        emit(
+            "chat",
+            f"{CONCURRENCY} concurrent chats x {TOKENS} tokens ({CONCURRENCY - lost} in order)",
+            total / server_s,
+            "tok/s",
+            total / direct_s,
+            "direct httpx, same concurrency",
+        )
         print(f"  byok/chat/delta notifications {notes:,} for {total:,} streamed pieces")
         if lost:
             print(f"  LOST OR REORDERED: {lost} chat(s)")

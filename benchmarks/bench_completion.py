@@ -29,6 +29,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import importlib.util  # noqa: E402
 
+from benchmarks.figures import emit  # noqa: E402
+
 if importlib.util.find_spec("sniffio") is None:
     # The same as the server does (completion/engine.py): without it httpcore retries a
     # failing ``import sniffio`` on every request, which would slow the direct floor too.
@@ -150,6 +152,7 @@ async def latency(requests: int) -> None:
     for label, p in (("p50", 0.5), ("p99", 0.99)):
         s, d = percentile(server_s, p) * 1000, percentile(direct_s, p) * 1000
         rows.append((label, s, d, s - d))
+        emit("completion", f"latency through the server, {label}", s, "ms", d, "direct httpx")
         print(
             f"    {label}: through server {s:7.2f} ms   direct httpx {d:7.2f} ms   "
             f"added {s - d:6.2f} ms"

@@ -10,12 +10,16 @@ import argparse
 import random
 import sqlite3
 import statistics
+import sys
 import tempfile
 import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.figures import emit
 from byok_ls.usage import Ledger, UsageRecord, UsageReport
 from byok_ls.usage.store import open_db
 
@@ -75,6 +79,7 @@ def bench_record(tmp: Path, calls: int) -> None:
     print(f"record(), {calls:,} calls, writer thread running (timer overhead included in both):")
     print(f"  Ledger.record   median {med:6.2f} us   p99 {p99:6.2f} us")
     print(f"  deque.append    median {floor_med:6.2f} us   p99 {floor_p99:6.2f} us   (floor)")
+    emit("usage", "Ledger.record median", med, "us", floor_med, "deque.append")
 
 
 def bench_flush(tmp: Path, rows: int) -> None:
@@ -87,6 +92,7 @@ def bench_flush(tmp: Path, rows: int) -> None:
         ok = ledger.flush(timeout=600)
         dt = time.perf_counter() - t0
     print(f"background flush: {rows:,} rows in {dt:.2f} s = {rows / dt:,.0f} rows/s (ok={ok})")
+    emit("usage", "background flush", rows / dt, "rows/s")
 
 
 def bench_query(tmp: Path, rows: int) -> None:

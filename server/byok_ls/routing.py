@@ -97,6 +97,8 @@ class Router:
         self.notice = notice or (lambda level, message: None)
         self.clock = clock
         self.health: dict[str, Health] = {}
+        self._endpoints: dict[str, tuple[Provider, Endpoint]] = {}
+        self._endpoints_stamp: tuple[int, int] = (-1, -1)
 
     @property
     def ledger(self) -> Ledger | None:
@@ -119,6 +121,21 @@ class Router:
         return found.get(provider.template) or found["custom"]
 
     def endpoint(self, provider: Provider) -> Endpoint:
+        # Built once per provider and configuration: a key lookup can be a round trip to the
+        # OS keyring (D-Bus, Keychain), too slow to repeat on every keystroke. Any save, by
+        # this server or another window, and any key change start a new cache.
+        stamp = (self.config.store.generation, self.config.keys.version)
+        if stamp != self._endpoints_stamp:
+            self._endpoints.clear()
+            self._endpoints_stamp = stamp
+        cached = self._endpoints.get(provider.id)
+        if cached is not None and cached[0] == provider:
+            return cached[1]
+        endpoint = self._build_endpoint(provider)
+        self._endpoints[provider.id] = (provider, endpoint)
+        return endpoint
+
+    def _build_endpoint(self, provider: Provider) -> Endpoint:
         template = self.template_of(provider)
         key, _ = self.config.keys.get(provider.id, provider.api_key_env)
         settings = self.config.config.settings

@@ -72,6 +72,8 @@ class KeyStore:
         self.use_file_store = use_file_store
         self._lock = threading.Lock()
         self._backend: Any = None
+        #: Bumped by every set and delete, so callers that cache a key know it changed.
+        self.version = 0
 
     # ---- backends ----------------------------------------------------------------------
 
@@ -154,37 +156,48 @@ class KeyStore:
             )
         remember(key)
         with self._lock:
-            if self.keyring_available():
-                try:
-                    self._keyring().set_password(SERVICE, provider_id, key)
-                    return "keyring"
-                except Exception as exc:
-                    if not self.use_file_store:
-                        raise self._no_keyring(
-                            f"the keyring refused the key ({type(exc).__name__})"
-                        ) from exc
-            if self.use_file_store:
-                data = self._file_read()
-                data[provider_id] = key
-                self._file_write(data)
-                log.warning(
-                    "API key for %s stored in the plain file %s (key_file_store is on)",
-                    provider_id,
-                    self._file_store,
-                )
-                return "file"
+            try:
+                return self._store(provider_id, key)
+            finally:
+                # After the write: a reader that cached the old key sees the new version.
+                self.version += 1
+
+    def _store(self, provider_id: str, key: str) -> KeySource:
+        """Write the key to the keyring, else to the opt-in file store (caller holds the lock)."""
+        if self.keyring_available():
+            try:
+                self._keyring().set_password(SERVICE, provider_id, key)
+                return "keyring"
+            except Exception as exc:
+                if not self.use_file_store:
+                    raise self._no_keyring(
+                        f"the keyring refused the key ({type(exc).__name__})"
+                    ) from exc
+        if self.use_file_store:
+            data = self._file_read()
+            data[provider_id] = key
+            self._file_write(data)
+            log.warning(
+                "API key for %s stored in the plain file %s (key_file_store is on)",
+                provider_id,
+                self._file_store,
+            )
+            return "file"
         raise self._no_keyring("no keyring backend is available on this machine")
 
     def delete(self, provider_id: str) -> None:
         with self._lock:
-            if self.keyring_available():
-                # Nothing stored is the same outcome as deleted.
-                with contextlib.suppress(Exception):
-                    self._keyring().delete_password(SERVICE, provider_id)
-            if self._file_store is not None and self._file_store.exists():
-                data = self._file_read()
-                if data.pop(provider_id, None) is not None:
-                    self._file_write(data)
+            try:
+                if self.keyring_available():
+                    # Nothing stored is the same outcome as deleted.
+                    with contextlib.suppress(Exception):
+                        self._keyring().delete_password(SERVICE, provider_id)
+                if self._file_store is not None and self._file_store.exists():
+                    data = self._file_read()
+                    if data.pop(provider_id, None) is not None:
+                        self._file_write(data)
+            finally:
+                self.version += 1
 
     @staticmethod
     def _no_keyring(why: str) -> ByokError:
