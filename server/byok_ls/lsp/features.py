@@ -6,19 +6,20 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from typing import Any
 
 from pydantic import BaseModel
 from pygls.exceptions import JsonRpcException
 
 from byok_ls import api
+from byok_ls.config.schema import Provider
 from byok_ls.errors import ByokError, ErrorKind
 from byok_ls.lsp.methods import Ctx, Method, register
+from byok_ls.providers.types import Endpoint
 
 REQUEST_CANCELLED = -32800
 
 
-def _provider_and_endpoint(ctx: Ctx, provider_id: str) -> Any:
+def _provider_and_endpoint(ctx: Ctx, provider_id: str) -> tuple[Provider, Endpoint]:
     ctx.app.store.reload_if_changed()
     provider = ctx.app.config.provider(provider_id)
     return provider, ctx.app.router.endpoint(provider)
@@ -98,10 +99,7 @@ async def complete(ctx: Ctx, params: api.CompleteParams) -> BaseModel:
         params.position.character,
         language_id=language_id,
         model_id=params.model_id,
-        # Positions count units of the encoding negotiated at initialize, as in LSP requests.
-        encoding=str(
-            getattr(getattr(ctx, "workspace", None), "position_encoding", None) or "utf-16"
-        ),
+        encoding=ctx.position_encoding(),
     )
     items = []
     if answer.text:
@@ -152,14 +150,13 @@ async def status(ctx: Ctx, params: api.Empty) -> BaseModel:
         )
     problem = app.store.problem
     usage_problem = None if ledger.available else ledger.problem
-    monitor = getattr(ctx, "loop_monitor", None)
     return api.StatusResult(
         providers=rows,
         config_problem=str(problem) if problem else None,
         usage_problem=usage_problem,
         usage_repair=ledger.last_repair,
         checked_at=time.time(),
-        loop_lag_max_ms=monitor.take_max_ms() if monitor is not None else None,
+        loop_lag_max_ms=ctx.loop_lag_max_ms(),
     )
 
 

@@ -28,6 +28,14 @@ class Ctx(Protocol):
         """The server's copy of an open document: (text, language id)."""
         ...
 
+    def position_encoding(self) -> str:
+        """The position encoding negotiated at initialize ("utf-16" unless agreed otherwise)."""
+        ...
+
+    def loop_lag_max_ms(self) -> float | None:
+        """Longest event-loop stall since the last call, when the lag monitor is on."""
+        ...
+
 
 Handler = Callable[[Ctx, Any], Awaitable[BaseModel]]
 

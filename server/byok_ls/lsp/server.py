@@ -81,6 +81,13 @@ class ByokServer(LanguageServer):
             roots.append(Path(self.workspace.root_path))
         return roots
 
+    def position_encoding(self) -> str:
+        # Positions count units of the encoding negotiated at initialize, as LSP says.
+        return str(self.workspace.position_encoding or "utf-16")
+
+    def loop_lag_max_ms(self) -> float | None:
+        return self.loop_monitor.take_max_ms() if self.loop_monitor is not None else None
+
     def document(self, uri: str) -> tuple[str, str]:
         if uri not in self.workspace.text_documents:
             raise ByokError(
@@ -189,7 +196,7 @@ async def inline(
             pos.line,
             pos.character,
             language_id=language_id,
-            encoding=str(server.workspace.position_encoding or "utf-16"),
+            encoding=server.position_encoding(),
         )
     except ByokError as exc:
         raise from_byok(exc) from None
