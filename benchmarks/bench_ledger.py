@@ -95,13 +95,13 @@ def bench_flush(tmp: Path, rows: int) -> None:
     emit("usage", "background flush", rows / dt, "rows/s")
 
 
-def bench_query(tmp: Path, rows: int) -> None:
-    path = tmp / "query.sqlite3"
+def fill(path: Path, rows: int) -> int:
+    """``rows`` records over the last 365 days plus the daily sums the writer keeps; returns
+    how many daily sums there are."""
     conn = open_db(path, 5000)
     rng = random.Random(1)
     now = time.time()
     span = 365 * 86400
-    t0 = time.perf_counter()
     batch = []
     for i in range(rows):
         r = make_record(now - span + span * i / rows + rng.random(), i)
@@ -119,7 +119,16 @@ def bench_query(tmp: Path, rows: int) -> None:
         "FROM usage_records GROUP BY 1, 2, 3, 4"
     )
     conn.execute("COMMIT")
-    daily = conn.execute("SELECT COUNT(*) FROM usage_daily").fetchone()[0]
+    daily: int = conn.execute("SELECT COUNT(*) FROM usage_daily").fetchone()[0]
+    conn.close()
+    return daily
+
+
+def bench_query(tmp: Path, rows: int) -> None:
+    path = tmp / "query.sqlite3"
+    t0 = time.perf_counter()
+    daily = fill(path, rows)
+    now = time.time()
     print(f"query(): {rows:,} rows over 365 days ({daily:,} daily sums), "
           f"inserted in {time.perf_counter() - t0:.1f} s")  # fmt: skip
 
@@ -166,7 +175,6 @@ def bench_query(tmp: Path, rows: int) -> None:
         repeat=1,
     )
     raw.close()
-    conn.close()
 
 
 def main() -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import random
 import statistics
 import sys
 import tempfile
@@ -35,7 +34,7 @@ from lsprotocol import types  # noqa: E402
 from pytest_lsp import LanguageClient, client_capabilities  # noqa: E402
 from pytest_lsp.client import register_lsp_features  # noqa: E402
 
-from benchmarks.bench_ledger import make_record  # noqa: E402
+from benchmarks.bench_ledger import fill, make_record  # noqa: E402
 from benchmarks.figures import emit  # noqa: E402
 from byok_ls.lsp.converter import raw_converter  # noqa: E402
 
@@ -136,33 +135,6 @@ def bench_request_path(calls: int) -> None:
 
 
 # ---- 2. byok/usage over many rows, through the server ---------------------------------
-
-
-def fill(path: Path, rows: int) -> None:
-    """ROWS records over the last 365 days, plus the daily sums the writer keeps."""
-    from byok_ls.usage.store import open_db
-
-    conn = open_db(path, 5000)
-    rng = random.Random(1)
-    now = time.time()
-    span = 365 * 86400
-    batch = []
-    for i in range(rows):
-        r = make_record(now - span + span * i / rows + rng.random(), i)
-        batch.append(
-            (r.ts, r.provider_id, r.model, r.task, r.input_tokens, r.output_tokens,
-             int(r.estimated), r.cost_usd, r.latency_ms, r.outcome, int(r.fallback))
-        )  # fmt: skip
-    conn.execute("BEGIN")
-    conn.executemany("INSERT INTO usage_records VALUES (?,?,?,?,?,?,?,?,?,?,?)", batch)
-    conn.execute(
-        "INSERT INTO usage_daily SELECT date(ts, 'unixepoch', 'localtime'), provider_id, "
-        "model, task, COUNT(*), SUM(input_tokens), SUM(output_tokens), TOTAL(cost_usd), "
-        "COUNT(cost_usd), SUM(outcome <> 'ok'), SUM(estimated), SUM(fallback) "
-        "FROM usage_records GROUP BY 1, 2, 3, 4"
-    )
-    conn.execute("COMMIT")
-    conn.close()
 
 
 async def bench_server(rows: int, repeat: int) -> None:

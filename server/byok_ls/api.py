@@ -20,6 +20,7 @@ from byok_ls.config.schema import (
     ReasoningStyle,
     Task,
 )
+from byok_ls.providers.types import ProbeStatus
 
 
 class Empty(Base):
@@ -110,17 +111,7 @@ class Removed(Base):
 
 class TestResult(Base):
     ok: bool
-    status: Literal[
-        "ok",
-        "auth_failed",
-        "out_of_credit",
-        "rate_limited",
-        "not_found",
-        "unreachable",
-        "timeout",
-        "bad_response",
-        "server_error",
-    ]
+    status: ProbeStatus
     latency_ms: float
     message: str
     models_found: int

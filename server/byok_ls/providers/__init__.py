@@ -1,10 +1,6 @@
 """Provider adapters, one module per wire format.
 
-``adapter_for(endpoint)`` gives the adapter for a configured endpoint; ``close_all()``
-closes their pooled connections.
+``registry.adapter_for(endpoint)`` gives the adapter for a configured endpoint;
+``registry.close_all()`` closes their pooled connections. Nothing is imported here, so the
+wire-neutral ``types`` can be used without loading the HTTP stack.
 """
-
-from .base import Adapter
-from .registry import adapter_for, close_all, make_adapter
-
-__all__ = ["Adapter", "adapter_for", "close_all", "make_adapter"]

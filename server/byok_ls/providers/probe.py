@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
@@ -23,19 +23,7 @@ from .errors import map_errors
 from .http import join, make_client, tls_context
 from .registry import adapter_for, make_adapter
 from .retry import NO_RETRY
-from .types import ChatMessage, ChatRequest, DiscoveredModel, Endpoint
-
-ProbeStatus = Literal[
-    "ok",
-    "auth_failed",
-    "out_of_credit",
-    "rate_limited",
-    "not_found",
-    "unreachable",
-    "timeout",
-    "bad_response",
-    "server_error",
-]
+from .types import ChatMessage, ChatRequest, DiscoveredModel, Endpoint, ProbeStatus
 
 log = logging.getLogger(__name__)
 

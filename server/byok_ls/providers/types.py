@@ -11,6 +11,18 @@ from typing import Any, Literal
 
 WireFormat = Literal["openai", "anthropic", "ollama", "llamacpp", "mistral"]
 ReasoningStyle = Literal["none", "openai", "anthropic", "deepseek"]
+#: What a provider test reports (``byok/providers/test``).
+ProbeStatus = Literal[
+    "ok",
+    "auth_failed",
+    "out_of_credit",
+    "rate_limited",
+    "not_found",
+    "unreachable",
+    "timeout",
+    "bad_response",
+    "server_error",
+]
 
 
 @dataclass(frozen=True)
