@@ -178,3 +178,45 @@ async def test_config_changed_is_sent_after_a_change(lsp: Session) -> None:
             break
         await asyncio.sleep(0.05)
     assert lsp.received("byok/config/changed")[-1]["revision"] == 1
+
+
+async def test_bad_input_names_the_field(lsp: Session) -> None:
+    await lsp.request("byok/providers/add", {"template": "custom", "id": "c"})
+    cases = [
+        ("byok/providers/add", {"template": "nope"}, -32602, "template"),
+        ("byok/providers/add", {"template": "openai", "name": ""}, -32602, "name"),
+        ("byok/providers/add", {"template": "openai", "baseUrl": "ftp://x"}, -32602, "baseUrl"),
+        ("byok/providers/add", {"template": "openai", "colour": "red"}, -32602, "colour"),
+        ("byok/providers/add", {"template": 5}, -32602, "template"),
+        ("byok/providers/get", {}, -32602, "id"),
+        ("byok/providers/get", {"id": "ghost"}, None, "id"),
+        (
+            "byok/models/add",
+            {"providerId": "c", "model": {"name": "m", "nCtx": 0}},
+            -32602,
+            "model.nCtx",
+        ),
+        (
+            "byok/models/add",
+            {"providerId": "c", "model": {"name": "m", "defaultTemperature": 3}},
+            -32602,
+            "model.defaultTemperature",
+        ),
+        ("byok/models/add", {"model": {"name": "m"}}, -32602, "providerId"),
+        ("byok/models/add", {"providerId": "ghost", "model": {"name": "m"}}, None, "providerId"),
+        ("byok/models/remove", {"providerId": "c", "name": "m", "task": "chat"}, None, "name"),
+        ("byok/active/set", {"task": "chat", "modelId": "no-slash"}, -32602, "modelId"),
+        ("byok/active/set", {"task": "poetry", "modelId": None}, -32602, "task"),
+    ]
+    for method, params, code, field in cases:
+        err = await lsp.error(method, params)
+        if code is not None:
+            assert err.code == code, (method, params, err.message)
+        else:
+            assert -32099 <= err.code <= -32001, (method, params, err.message)
+        assert err.message.startswith(f"{field}: "), (method, params, err.message)
+        assert err.data["field"] == field
+    # The server is still serving, and nothing was changed by the rejected calls.
+    listed = await lsp.request("byok/providers/list", {})
+    assert [p["id"] for p in listed["providers"]] == ["c"]
+    assert listed["providers"][0]["models"] == []
