@@ -12,7 +12,7 @@ from tests.fakes import FakeServer
 from tests.lsp.conftest import Session
 
 KEY = "sk-test-ChatKey-0123456789abcdefWXYZ"
-ANTHROPIC_KEY = "sk-ant-test-ChatKey-0123456789abcdefWXYZ"
+ANTHROPIC_KEY = "sk-ant-test.ChatKey.0123456789.abcdefWXYZ"
 
 
 async def use_model(

@@ -291,7 +291,7 @@ async def test_discover_unknown_provider_is_not_found(srv: Shared) -> None:
 
 # ---- key safety -------------------------------------------------------------------------
 
-OTHER_KEY = "sk-ant-other-0123456789abcdefQRST"
+OTHER_KEY = "sk-ant-other.0123456789.abcdefQRST"
 
 
 async def test_each_key_reaches_only_its_own_provider(
