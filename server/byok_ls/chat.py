@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from byok_ls import api
+from byok_ls.completion.tokens import TokenCounter
 from byok_ls.config.schema import Model
 from byok_ls.counting import count_text, counter_for
 from byok_ls.errors import ByokError, ErrorKind
@@ -246,10 +247,13 @@ class ChatService:
         self, params: api.ChatParams, state: ChatState, on_delta: DeltaSink
     ) -> api.ChatResult:
         messages = to_messages(params)
+        # Set by each attempt: what a broken-off answer is counted with.
+        counting: list[tuple[TokenCounter, int]] = []
 
         async def attempt(target: Target) -> ChatState:
             self.check_capabilities(target, messages, bool(params.tools))
             request, counted_input, _ = await self.build_request(target, params, messages)
+            counting[:] = [(await counter_for(target.model.tokenizer), counted_input)]
             usage: Usage | None = None
             out = DeltaStream(state, target, on_delta)
             try:
@@ -294,8 +298,19 @@ class ChatService:
                 state.estimated = True
             return state
 
+        def partial_usage() -> tuple[int, int]:
+            if not counting:
+                return 0, 0
+            counter, counted_input = counting[0]
+            arguments = (c["arguments"] for c in state.tool_calls.values())
+            return counted_input, count_text(counter, state.content, state.reasoning, *arguments)
+
         _, target = await self.router.run(
-            "chat", params.model_id, attempt, delivered=lambda: state.delivered
+            "chat",
+            params.model_id,
+            attempt,
+            delivered=lambda: state.delivered,
+            partial_usage=partial_usage,
         )
         calls = [
             api.ToolCallView(id=c["id"], name=c["name"], arguments=c["arguments"])

@@ -355,12 +355,21 @@ class Router:
         attempt: Callable[[Target], Awaitable[T]],
         *,
         delivered: Callable[[], bool] = lambda: False,
+        partial_usage: Callable[[], tuple[int, int]] | None = None,
     ) -> tuple[T, Target]:
         """Try the chain in order until one model serves the request.
 
         ``delivered`` says whether the user has already seen output (a chat stream): from
         then on a failure is final, because a fallback would answer a second time.
+        ``partial_usage`` estimates (input, output) tokens of an answer that broke off or was
+        cancelled after output arrived: the provider bills those, so the ledger counts them.
         """
+
+        def broken_off() -> tuple[int, int, bool]:
+            if partial_usage is None or not delivered():
+                return 0, 0, False
+            return *partial_usage(), True
+
         errors: list[tuple[Target | None, ByokError]] = []
         refs = self.chain(task, model_id)
         for index, ref in enumerate(refs):
@@ -394,14 +403,14 @@ class Router:
             try:
                 result = await attempt(target)
             except ByokError as exc:
-                self.record(target, task, started, exc.kind.value)
+                self.record(target, task, started, exc.kind.value, *broken_off())
                 self._failed(target, task, exc)
                 errors.append((target, exc))
                 if exc.kind in FALLBACK_KINDS and not delivered():
                     continue
                 raise
             except asyncio.CancelledError:
-                self.record(target, task, started, "cancelled")
+                self.record(target, task, started, "cancelled", *broken_off())
                 raise
             self._succeeded(target)
             served: Any = result

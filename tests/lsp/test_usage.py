@@ -238,3 +238,26 @@ async def test_deleted_or_damaged_database_never_stops_requests(
     report = await lsp.request("byok/usage", {"groupBy": ["task"]})
     # Nothing recorded after the damage was lost.
     assert {r["task"]: r["requests"] for r in report["rows"]} == {"chat": 1, "completion": 1}
+
+
+async def test_an_answer_that_broke_off_is_counted_as_estimated(
+    lsp: Session, openai_fake: FakeServer
+) -> None:
+    """The provider bills what it streamed before the error, so the row is not zero."""
+    await use_openai(lsp, openai_fake)
+    openai_fake.queue(
+        Reply(
+            text="The first half of a longer answer, then it stops",
+            chunks=4,
+            stream_error={"error": {"message": "boom", "type": "server_error", "code": None}},
+            error_after=3,
+        )
+    )
+    err = await lsp.error("byok/chat", {"messages": [{"role": "user", "content": "hi"}]})
+    assert data(err)["partial"]["content"]
+    report = await lsp.request("byok/usage", {"groupBy": ["task"]})
+    row = row_for(report, task="chat")
+    assert row["errors"] == 1
+    assert row["inputTokens"] > 0 and row["outputTokens"] > 0
+    assert row["estimated"] is True
+    assert row["costUsd"] > 0
