@@ -192,10 +192,6 @@ class Router:
             retry_after_s=round(remaining, 1),
         )
 
-    def cooldown_s(self, provider_id: str) -> float:
-        health = self.health.get(provider_id)
-        return max(0.0, health.blocked_until - self.clock()) if health else 0.0
-
     def cool_down(self, provider: Provider) -> tuple[float, str | None]:
         """Seconds ``provider`` is still skipped and why; (0, None) when it is not.
 

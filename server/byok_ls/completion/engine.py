@@ -20,13 +20,11 @@ from byok_ls.completion.privacy import is_excluded, mask_secrets
 from byok_ls.completion.window import cut_context
 from byok_ls.counting import count_text, counter_for
 from byok_ls.errors import ByokError, ErrorKind
-from byok_ls.providers.base import Adapter
-from byok_ls.providers.registry import make_adapter
+from byok_ls.providers.registry import adapter_for
 from byok_ls.providers.retry import NO_RETRY
 from byok_ls.providers.types import (
     ChatMessage,
     ChatRequest,
-    Endpoint,
     FimRequest,
     PromptRequest,
     TextDelta,
@@ -45,14 +43,14 @@ if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
 #: Tokens kept free besides the answer (template markers, chat instructions).
 SAFETY_TOKENS = 32
 DEFAULT_TEMPERATURE = 0.2
-#: Adapters kept for endpoints seen recently (a changed key or URL is a new endpoint).
-_MAX_ADAPTERS = 32
 
 
 @dataclass(frozen=True)
 class Answer:
     text: str
     model_id: str | None
+    #: Served by a fallback model, not the one asked for (or the active one).
+    fallback: bool = False
 
 
 @dataclass
@@ -78,7 +76,6 @@ class CompletionService:
         self._inflight: dict[str, asyncio.Task[tuple[_Served, Target]]] = {}
         #: Requests per document so far; a waiting request that is no longer the newest gives up.
         self._generation: dict[str, int] = {}
-        self._adapters: dict[Endpoint, Adapter] = {}
 
     def primary_model(self, model_id: str | None) -> str:
         return self.router.chain("completion", model_id)[0]
@@ -139,17 +136,7 @@ class CompletionService:
                 del self._generation[uri]
         if target.model_id == primary and served.text:
             self.cache.put(primary, prefix, suffix, served.text)
-        return Answer(served.text, target.model_id)
-
-    def _adapter(self, endpoint: Endpoint) -> Adapter:
-        """The endpoint's adapter without retries: a completion that failed is stale by the
-        time a retry could answer, and the router's short backoff spares the provider."""
-        adapter = self._adapters.get(endpoint)
-        if adapter is None:
-            if len(self._adapters) >= _MAX_ADAPTERS:
-                self._adapters.clear()
-            adapter = self._adapters[endpoint] = make_adapter(endpoint, retry=NO_RETRY)
-        return adapter
+        return Answer(served.text, target.model_id, target.fallback)
 
     def _supersede(self, uri: str) -> None:
         """Drop the request in flight for ``uri``: a newer one was answered without it."""
@@ -171,7 +158,9 @@ class CompletionService:
             if model.default_temperature is not None
             else DEFAULT_TEMPERATURE
         )
-        adapter = self._adapter(target.endpoint)
+        # No retries: a completion that failed is stale by the time a retry could answer,
+        # and the router's short back-off spares the provider.
+        adapter = adapter_for(target.endpoint, NO_RETRY)
         budget = model.n_ctx - max_tokens - SAFETY_TOKENS
         stop: tuple[str, ...] = ()
         if fim.startswith("template:"):

@@ -109,10 +109,7 @@ async def complete(ctx: Ctx, params: api.CompleteParams) -> BaseModel:
                 insert_text=answer.text, range=api.RangeView(start=here, end=here)
             )
         )
-    primary = ctx.app.completion.primary_model(params.model_id) if answer.model_id else None
-    return api.CompleteResult(
-        items=items, model_id=answer.model_id, fallback=answer.model_id != primary
-    )
+    return api.CompleteResult(items=items, model_id=answer.model_id, fallback=answer.fallback)
 
 
 async def embeddings(ctx: Ctx, params: api.EmbeddingsParams) -> BaseModel:

@@ -22,9 +22,11 @@ _ADAPTERS = {
     "mistral": MistralAdapter,
 }
 
-# Keyed by the whole (frozen) Endpoint: a changed base URL, key or profile gets a fresh
-# adapter and connection pool, an unchanged one keeps its warm connections.
-_cache: dict[Endpoint, Adapter] = {}
+# Keyed by the whole (frozen) Endpoint and the retry policy: a changed base URL, key or
+# profile gets a fresh adapter, an unchanged one keeps its warm connections. Bounded, since
+# every key change makes a new endpoint.
+_cache: dict[tuple[Endpoint, RetryPolicy], Adapter] = {}
+_MAX_CACHED = 64
 
 
 def make_adapter(
@@ -39,10 +41,12 @@ def make_adapter(
     return adapter
 
 
-def adapter_for(endpoint: Endpoint) -> Adapter:
-    adapter = _cache.get(endpoint)
+def adapter_for(endpoint: Endpoint, retry: RetryPolicy = DEFAULT_RETRY) -> Adapter:
+    adapter = _cache.get((endpoint, retry))
     if adapter is None:
-        adapter = _cache[endpoint] = make_adapter(endpoint)
+        if len(_cache) >= _MAX_CACHED:
+            _cache.clear()
+        adapter = _cache[(endpoint, retry)] = make_adapter(endpoint, retry=retry)
     return adapter
 
 
