@@ -25,6 +25,7 @@ import logging
 import os
 import re
 import threading
+from collections import deque
 from typing import Any, BinaryIO
 
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError
@@ -42,6 +43,9 @@ _HEADER = re.compile(rb"content-length[ \t]*:[ \t]*(\S*)[ \t]*\r?\n?$", re.IGNOR
 _MARKER = re.compile(rb"content-length[ \t]*:", re.IGNORECASE)
 # Enough of a junk piece to keep so a header split across two pieces is still found.
 _CARRY = 64
+
+#: Messages handed to pygls per turn of the event loop (see Transport._drain).
+DISPATCH_PER_TURN = 8
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -96,6 +100,9 @@ class Transport:
     def __init__(self, protocol: Any, stdin: BinaryIO) -> None:
         self.protocol = protocol
         self.stdin = _RawReader(stdin)
+        # Messages read but not yet handed to pygls (touched on the event loop only).
+        self._inbox: deque[bytes] = deque()
+        self._draining = False
 
     def _send_error(self, msg_id: Any, code: int, message: str) -> None:
         if not isinstance(msg_id, (int, str)) or isinstance(msg_id, bool):
@@ -164,12 +171,34 @@ class Transport:
                 body = self.stdin.read(length) if length else b""
                 if len(body) < length:
                     break  # the client closed its end in the middle of a message
-                if not post(self.dispatch, body):
+                if not post(self._receive, loop, body):
                     return
         except Exception:
             log.exception("reading from the client failed")
         finally:
             post(_finish, done)
+
+    def _receive(self, loop: asyncio.AbstractEventLoop, body: bytes) -> None:
+        self._inbox.append(body)
+        if not self._draining:
+            self._draining = True
+            loop.call_soon(self._drain, loop)
+
+    def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Hand a few messages to pygls per loop turn, in order.
+
+        A burst of requests read at once would otherwise start every handler in one turn of
+        the event loop, and timers, cancellations and answers already on their way would
+        wait behind all of them.
+        """
+        for _ in range(DISPATCH_PER_TURN):
+            if not self._inbox:
+                break
+            self.dispatch(self._inbox.popleft())
+        if self._inbox:
+            loop.call_soon(self._drain, loop)
+        else:
+            self._draining = False
 
     async def run(self, stop: threading.Event) -> None:
         loop = asyncio.get_running_loop()
