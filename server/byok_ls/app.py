@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from byok_ls.embeddings import EmbeddingsService
     from byok_ls.routing import Notice, Router
     from byok_ls.usage import Ledger
+    from byok_ls.workspace import Workspace
 
 
 class App:
@@ -57,6 +58,12 @@ class App:
         from byok_ls.completion.engine import CompletionService
 
         return CompletionService(self.router, self._workspace_roots)
+
+    @cached_property
+    def workspace(self) -> Workspace:
+        from byok_ls.workspace import Workspace
+
+        return Workspace(self._workspace_roots)
 
     @cached_property
     def embeddings(self) -> EmbeddingsService:

@@ -9,14 +9,13 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from byok_ls.completion.cache import CompletionCache
 from byok_ls.completion.chat_fill import chat_fill_messages, strip_chat_answer
 from byok_ls.completion.document import split_at
 from byok_ls.completion.fim import template_for
 from byok_ls.completion.postprocess import multiline_for, postprocess
-from byok_ls.completion.privacy import is_excluded, mask_secrets
+from byok_ls.completion.privacy import mask_secrets
 from byok_ls.completion.window import cut_context
 from byok_ls.counting import count_text, counter_for
 from byok_ls.errors import ByokError, ErrorKind
@@ -31,6 +30,7 @@ from byok_ls.providers.types import (
     Usage,
 )
 from byok_ls.routing import Router, Target
+from byok_ls.workspace import is_excluded, uri_to_path
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +59,6 @@ class _Served:
     input_tokens: int
     output_tokens: int
     estimated: bool
-
-
-def uri_to_path(uri: str) -> Path | None:
-    parts = urlsplit(uri)
-    if parts.scheme != "file":
-        return None
-    return Path(unquote(parts.path))
 
 
 class CompletionService:

@@ -70,7 +70,8 @@ class ByokServer(LanguageServer):
         self.show(kinds.get(level, types.MessageType.Info), message)
 
     def _roots(self) -> list[Path]:
-        from byok_ls.completion.engine import uri_to_path
+        # Imported here: the workspace rules load pathspec, which start-up does not need.
+        from byok_ls.workspace import uri_to_path
 
         roots = []
         for folder in self.workspace.folders.values():

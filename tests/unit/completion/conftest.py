@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from byok_ls.completion import privacy, tokens
+from byok_ls import workspace
+from byok_ls.completion import tokens
 
 TOKENIZER_JSON = (
     Path(__file__).resolve().parents[2] / "data" / "tokenizers" / "code-bpe" / "tokenizer.json"
@@ -25,10 +26,10 @@ def _isolated_caches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
 
     monkeypatch.setattr(tokens, "download", no_network)
     tokens.clear_counters()
-    privacy.clear_ignore_cache()
+    workspace.clear_ignore_cache()
     yield
     tokens.clear_counters()
-    privacy.clear_ignore_cache()
+    workspace.clear_ignore_cache()
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from byok_ls.completion.privacy import is_excluded, is_secret_file, mask_secrets
+from byok_ls.completion.privacy import mask_secrets
+from byok_ls.workspace import is_excluded, is_secret_file
 
 OPENAI = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4"
 ANTHROPIC = "sk-ant-api03-" + "Zz9Yy8Xx7Ww6Vv5Uu4Tt3Ss2Rr1Qq0"
