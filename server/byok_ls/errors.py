@@ -132,11 +132,45 @@ SECRET_PATTERNS: tuple[re.Pattern[str], ...] = (
 )
 
 
+#: A run of this many characters of a known key counts as the key: a provider that echoes a
+#: key, or a cut that keeps only part of it, must not reveal a usable prefix or suffix.
+KEY_FRAGMENT = 8
+
+
+def _fragment_spans(text: str, secret: str) -> list[tuple[int, int]]:
+    """Spans of ``text`` covered by runs of KEY_FRAGMENT+ characters that occur in ``secret``.
+
+    Every such run is a chain of overlapping KEY_FRAGMENT-grams of the secret, so marking
+    each matching gram finds them all in one pass over the text.
+    """
+    n = KEY_FRAGMENT
+    grams = {secret[i : i + n] for i in range(len(secret) - n + 1)}
+    spans: list[tuple[int, int]] = []
+    for i in range(len(text) - n + 1):
+        if text[i : i + n] in grams:
+            if spans and spans[-1][1] >= i:
+                spans[-1] = (spans[-1][0], i + n)
+            else:
+                spans.append((i, i + n))
+    return spans
+
+
+def _redact_fragments(text: str, secret: str) -> str:
+    if len(secret) < KEY_FRAGMENT or len(text) < KEY_FRAGMENT:
+        return text
+    out, last = [], 0
+    for start, end in _fragment_spans(text, secret):
+        out += [text[last:start], "[redacted]"]
+        last = end
+    return "".join(out) + text[last:] if out else text
+
+
 def scrub(text: str, *secrets: str | None) -> str:
-    """Remove the given secrets and anything shaped like a well-known key from ``text``."""
+    """Remove the given secrets, any run of KEY_FRAGMENT+ of their characters, and anything
+    shaped like a well-known key from ``text``."""
     for secret in secrets:
         if secret and len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
+            text = _redact_fragments(text.replace(secret, "[redacted]"), secret)
     for pattern in SECRET_PATTERNS:
         text = pattern.sub("[redacted]", text)
     return text

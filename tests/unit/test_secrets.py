@@ -77,3 +77,18 @@ def test_scrub_removes_known_and_key_shaped_text() -> None:
     text = f"failed with {KEY} and sk-ant-api03-{'x' * 30} and custom-secret-value"
     out = scrub(text, "custom-secret-value")
     assert KEY not in out and "sk-ant-api03" not in out and "custom-secret-value" not in out
+
+
+@pytest.mark.parametrize("start, end", [(0, 8), (0, 20), (10, None), (-8, None), (5, 17)])
+def test_scrub_removes_any_run_of_eight_characters_of_a_known_key(
+    start: int, end: int | None
+) -> None:
+    piece = KEY[start:end]
+    out = scrub(f"provider said: {piece}… (truncated)", KEY)
+    assert piece not in out and "[redacted]" in out
+    assert out.startswith("provider said: ") and out.endswith("… (truncated)")
+
+
+def test_scrub_keeps_runs_shorter_than_eight_and_unrelated_text() -> None:
+    text = f"the key ends in {KEY[-4:]}; model gpt-4o said {KEY[3:10]}"
+    assert scrub(text, KEY) == text

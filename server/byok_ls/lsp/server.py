@@ -17,12 +17,13 @@ from pygls.lsp.server import LanguageServer
 
 from byok_ls import __version__
 from byok_ls.app import App
-from byok_ls.errors import ByokError, ErrorKind
+from byok_ls.errors import ByokError, ErrorKind, scrub
 from byok_ls.lsp import features  # noqa: F401  (registers the provider-facing methods)
 from byok_ls.lsp.converter import raw_converter
 from byok_ls.lsp.errors import from_byok, from_validation
 from byok_ls.lsp.methods import METHODS, Method
 from byok_ls.lsp.monitor import LagMonitor
+from byok_ls.secrets import known_keys
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,8 @@ class ByokServer(LanguageServer):
         self.protocol.notify(method, payload)
 
     def show(self, kind: types.MessageType, message: str) -> None:
+        # Notices quote provider errors too; the same last line of defence as answers.
+        message = scrub(message, *known_keys())
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
     def _notice(self, level: str, message: str) -> None:

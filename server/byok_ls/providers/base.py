@@ -10,7 +10,7 @@ import httpx
 
 from byok_ls.errors import ErrorKind
 
-from .errors import bad_response, make_error
+from .errors import MAX_DETAIL, bad_response, make_error, quote
 from .http import client_for, open_response
 from .retry import DEFAULT_RETRY, RetryPolicy
 from .sse import NDJSONSplitter, SSEEvent, SSEParser
@@ -23,6 +23,9 @@ from .types import (
     FimRequest,
     PromptRequest,
 )
+
+#: Longest piece of a body that is not JSON quoted in a message.
+SNIPPET = 80
 
 
 class Adapter(Protocol):
@@ -89,7 +92,7 @@ def parse_json(endpoint: Endpoint, model: str | None, raw: bytes) -> Any:
     try:
         return json.loads(raw)
     except ValueError as exc:
-        snippet = raw[:80].decode("utf-8", "replace")
+        snippet = quote(endpoint, raw[:MAX_DETAIL].decode("utf-8", "replace"), SNIPPET)
         raise bad_response(endpoint, model, f"not JSON: {snippet!r}") from exc
 
 
@@ -99,7 +102,8 @@ def parse_object(endpoint: Endpoint, model: str | None, raw: str | bytes) -> dic
         value = json.loads(raw)
     except ValueError as exc:
         text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
-        raise bad_response(endpoint, model, f"invalid JSON in stream: {text[:80]!r}") from exc
+        snippet = quote(endpoint, text[:MAX_DETAIL], SNIPPET)
+        raise bad_response(endpoint, model, f"invalid JSON in stream: {snippet!r}") from exc
     if not isinstance(value, dict):
         raise bad_response(endpoint, model, "stream item is not a JSON object")
     return value

@@ -148,6 +148,13 @@ def _for(model: str | None) -> str:
     return f" for {model}" if model else ""
 
 
+def quote(endpoint: Endpoint, text: str, limit: int = MAX_DETAIL) -> str:
+    """Provider text, scrubbed of the key *before* it is cut: a cut through the key would
+    leave a piece that no longer matches and so would survive a later scrub."""
+    text = scrub(text, endpoint.api_key)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def make_error(
     endpoint: Endpoint,
     model: str | None,
@@ -160,10 +167,7 @@ def make_error(
 ) -> ByokError:
     """Build the error with a scrubbed message and, when given, a short provider quote."""
     if detail:
-        detail = " ".join(detail.split())
-        if len(detail) > MAX_DETAIL:
-            detail = detail[:MAX_DETAIL] + "…"
-        message = f"{message} Provider said: {detail}"
+        message = f"{message} Provider said: {quote(endpoint, ' '.join(detail.split()))}"
     return ByokError(
         kind,
         scrub(message, endpoint.api_key),

@@ -291,3 +291,11 @@ def test_transport_errors() -> None:
 def test_transport_error_scrubs_key() -> None:
     error = raise_in(httpx.ConnectError(f"failed for Bearer {KEY}"))
     assert KEY not in error.message
+
+
+@pytest.mark.parametrize("pad", [280, 290, 295, 299, 300])
+def test_a_key_straddling_the_quote_cut_leaves_no_piece_of_eight(pad: int) -> None:
+    message = "e" * pad + KEY + " trailing text"
+    error = classify(EP, "gpt-4o", 400, {}, oai(None, message))
+    text = error.message
+    assert not [KEY[i : i + 8] for i in range(len(KEY) - 7) if KEY[i : i + 8] in text], text
