@@ -11,8 +11,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from byok_ls.atomic import remove_stale_temp_files
 from byok_ls.config.service import ConfigService
-from byok_ls.config.store import ConfigStore, data_dir
+from byok_ls.config.store import CONFIG_FILE, ConfigStore, data_dir
 from byok_ls.secrets import KeyStore
 
 if TYPE_CHECKING:
@@ -24,6 +25,10 @@ if TYPE_CHECKING:
     from byok_ls.workspace import Workspace
 
 
+#: The opt-in plain-file key store, next to config.yaml.
+KEY_FILE = "keys.json"
+
+
 class App:
     def __init__(
         self,
@@ -33,7 +38,9 @@ class App:
         workspace_roots: Callable[[], Iterable[Path]] = lambda: (),
     ) -> None:
         self.store = ConfigStore(config_dir)
-        self.keys = KeyStore(file_store=self.store.directory / "keys.json")
+        self.keys = KeyStore(file_store=self.store.directory / KEY_FILE)
+        # What a save killed half-way left behind (kill -9, power loss).
+        remove_stale_temp_files(self.store.directory, (CONFIG_FILE, CONFIG_FILE + ".bak", KEY_FILE))
         self.config = ConfigService(self.store, self.keys)
         self._notice = notice
         self._workspace_roots = workspace_roots

@@ -9,15 +9,16 @@ user sees is a :class:`KeyStatus` with the last four characters only.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from byok_ls.errors import ByokError, ErrorKind
+from byok_ls.keyfile import KeyFile
 
 SERVICE = "byok-ls"
 log = logging.getLogger(__name__)
@@ -95,25 +96,26 @@ class KeyStore:
         except Exception:
             return False
 
-    def _file_read(self) -> dict[str, str]:
-        if self._file_store is None or not self._file_store.exists():
-            return {}
-        try:
-            data = json.loads(self._file_store.read_text("utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
-
-    def _file_write(self, data: dict[str, str]) -> None:
+    def _file(self) -> KeyFile:
         assert self._file_store is not None
-        self._file_store.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._file_store.with_name(self._file_store.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self._file_store)
+        return KeyFile(self._file_store)
+
+    def _file_read(self) -> dict[str, str]:
+        if self._file_store is None:
+            return {}
+        return self._file().read()
+
+    def _file_update(self, change: Callable[[dict[str, str]], bool]) -> None:
+        try:
+            self._file().update(change)
+        except OSError as exc:
+            raise ByokError(
+                ErrorKind.CONFIG_UNWRITABLE,
+                f"apiKey: cannot save the key in {self._file_store} "
+                f"({exc.strerror or type(exc).__name__}): check that it is a file you can "
+                "write to. Nothing was changed.",
+                field="apiKey",
+            ) from exc
 
     # ---- operations --------------------------------------------------------------------
 
@@ -147,13 +149,18 @@ class KeyStore:
         key, source = self.get(provider_id, api_key_env)
         return KeyStatus(present=key is not None, source=source, hint=hint(key) if key else None)
 
-    def set(self, provider_id: str, key: str) -> KeySource:
+    @staticmethod
+    def check(key: str) -> None:
+        """Refuse a key that cannot be one, before anything is changed."""
         if not key or any(c.isspace() for c in key):
             raise ByokError(
                 ErrorKind.INVALID_PARAMS,
                 "apiKey: must be non-empty and contain no spaces",
                 field="apiKey",
             )
+
+    def set(self, provider_id: str, key: str) -> KeySource:
+        self.check(key)
         remember(key)
         with self._lock:
             try:
@@ -174,9 +181,12 @@ class KeyStore:
                         f"the keyring refused the key ({type(exc).__name__})"
                     ) from exc
         if self.use_file_store:
-            data = self._file_read()
-            data[provider_id] = key
-            self._file_write(data)
+
+            def put(data: dict[str, str]) -> bool:
+                data[provider_id] = key
+                return True
+
+            self._file_update(put)
             log.warning(
                 "API key for %s stored in the plain file %s (key_file_store is on)",
                 provider_id,
@@ -193,9 +203,7 @@ class KeyStore:
                     with contextlib.suppress(Exception):
                         self._keyring().delete_password(SERVICE, provider_id)
                 if self._file_store is not None and self._file_store.exists():
-                    data = self._file_read()
-                    if data.pop(provider_id, None) is not None:
-                        self._file_write(data)
+                    self._file_update(lambda data: data.pop(provider_id, None) is not None)
             finally:
                 self.version += 1
 

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
 import shutil
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
+import yaml
 from filelock import FileLock
 
 from byok_ls.config.store import ConfigStore
@@ -463,3 +466,107 @@ async def test_locked_usage_database_degrades_usage_only(
     report = await asyncio.wait_for(recovered(), 30)
     assert {r["task"]: r["requests"] for r in report["rows"]} == {"chat": 3, "completion": 1}
     assert (await lsp.request("byok/status", {}))["usageProblem"] is None
+
+
+# ---- partial updates: all or nothing ---------------------------------------------------------
+
+
+async def test_update_with_a_bad_key_moves_nothing(
+    lsp: Session, openai_fake: FakeServer, isolated_dirs: dict[str, Path]
+) -> None:
+    await use_openai(lsp, openai_fake)
+    before = await providers_snapshot(lsp)
+    saved = saved_providers(isolated_dirs["config"])
+    err = await error_of(
+        lsp.request(
+            "byok/providers/update",
+            {"id": "openai", "baseUrl": "https://elsewhere.example/v1", "apiKey": "sk- bad key"},
+        )
+    )
+    assert err.code == -32602 and err.data["field"] == "apiKey", (err.message, err.data)
+    assert await providers_snapshot(lsp) == before
+    assert saved_providers(isolated_dirs["config"]) == saved
+    # The old key still goes to the old host only.
+    await chat(lsp)
+    assert [r.headers.get("authorization") for r in generation_requests(openai_fake)] == [
+        f"Bearer {KEY}"
+    ]
+
+
+def saved_providers(config_dir: Path) -> Any:
+    """The providers as config.yaml holds them (the revision counts every save)."""
+    return (yaml.safe_load((config_dir / "config.yaml").read_text()) or {}).get("providers") or []
+
+
+def key_file_is_a_folder(config_dir: Path) -> None:
+    """The opt-in key file cannot be written: its path is taken by a folder."""
+    write_settings(config_dir, read_timeout_s=READ_TIMEOUT_S, key_file_store=True)
+    (config_dir / "keys.json").mkdir()
+
+
+@pytest.mark.parametrize("method", ["add", "update"])
+async def test_a_key_store_os_error_rolls_the_config_back(
+    openai_fake: FakeServer,
+    isolated_dirs: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.setenv("HARDENING_TEST_KEY", KEY)
+    key_file_is_a_folder(isolated_dirs["config"])
+    session = await start()
+    try:
+        if method == "update":
+            await session.request(
+                "byok/providers/add",
+                {
+                    "template": "openai",
+                    "baseUrl": openai_fake.api_base,
+                    "apiKeyEnv": "HARDENING_TEST_KEY",
+                },
+            )
+        before = await providers_snapshot(session)
+        saved = saved_providers(isolated_dirs["config"])
+        params: dict[str, Any] = {"apiKey": KEY, "baseUrl": "https://elsewhere.example/v1"}
+        if method == "add":
+            params["template"] = "openai"
+        else:
+            params.update(id="openai", apiKeyEnv="")
+        err = await error_of(session.request(f"byok/providers/{method}", params))
+        assert err.code != -32603 and err.data["field"] == "apiKey", (err.message, err.data)
+        assert "keys.json" in err.message and KEY not in err.message
+        assert await providers_snapshot(session) == before
+        assert saved_providers(isolated_dirs["config"]) == saved
+        assert "elsewhere.example" not in (isolated_dirs["config"] / "config.yaml").read_text()
+    finally:
+        await stop_session(session)
+
+
+# ---- what a killed save leaves behind --------------------------------------------------------
+
+
+async def test_stray_temp_files_of_killed_saves_are_removed_at_start(
+    isolated_dirs: dict[str, Path],
+) -> None:
+    folder = isolated_dirs["config"]
+    write_settings(folder, read_timeout_s=READ_TIMEOUT_S)
+    stale = [
+        folder / ".config.yaml.4242.140001.tmp",
+        folder / ".config.yaml.bak.4242.140001.tmp",
+        folder / "keys.json.tmp",
+        folder / ".keys.json.4242.0badc0de.tmp",
+    ]
+    fresh = folder / ".config.yaml.4343.140002.tmp"  # another window may be saving right now
+    unrelated = folder / "notes.tmp"
+    an_hour_ago = time.time() - 3600
+    for path in [*stale, fresh, unrelated]:
+        path.write_text("half a save")
+    for path in [*stale, unrelated]:
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    session = await start()
+    try:
+        assert await session.request("byok/providers/list", {}) == {"providers": []}
+        assert [p.name for p in stale if p.exists()] == []
+        assert fresh.exists() and unrelated.exists()
+    finally:
+        await stop_session(session)

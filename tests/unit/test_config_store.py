@@ -118,3 +118,18 @@ def test_saved_file_is_private(tmp_path: Path) -> None:
     store = ConfigStore(tmp_path)
     store.mutate(add_provider("a"))
     assert os.stat(tmp_path / "config.yaml").st_mode & 0o077 == 0
+
+
+def test_a_symlinked_config_is_written_through_to_its_target(tmp_path: Path) -> None:
+    dotfiles, config = tmp_path / "dotfiles", tmp_path / "editor-config"
+    dotfiles.mkdir()
+    config.mkdir()
+    target = dotfiles / "byok.yaml"
+    target.write_text("# kept in my dotfiles\nversion: 1\n")
+    (config / "config.yaml").symlink_to(target)
+    ConfigStore(config).mutate(add_provider("a"))
+    assert (config / "config.yaml").is_symlink()
+    assert os.readlink(config / "config.yaml") == str(target)
+    assert "id: a" in target.read_text() and "# kept in my dotfiles" in target.read_text()
+    assert [p.id for p in ConfigStore(config).config.providers] == ["a"]
+    assert [p.name for p in dotfiles.iterdir()] == ["byok.yaml"]  # no temp file left there

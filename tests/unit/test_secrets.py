@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import multiprocessing
 import os
 from pathlib import Path
 
@@ -92,3 +94,47 @@ def test_scrub_removes_any_run_of_eight_characters_of_a_known_key(
 def test_scrub_keeps_runs_shorter_than_eight_and_unrelated_text() -> None:
     text = f"the key ends in {KEY[-4:]}; model gpt-4o said {KEY[3:10]}"
     assert scrub(text, KEY) == text
+
+
+# ---- the opt-in key file ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+
+
+@pytest.mark.usefixtures("no_keyring")
+def test_a_leftover_public_temp_file_does_not_make_the_key_file_public(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    for stale in ("keys.json.tmp", f".keys.json.{os.getpid()}.tmp"):
+        (tmp_path / stale).write_text("{}")
+        os.chmod(tmp_path / stale, 0o644)
+    KeyStore(path, use_file_store=True).set("openai", KEY)
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    assert KeyStore(path, use_file_store=True).get("openai") == (KEY, "file")
+
+
+def _save_keys(path: str, writer: int, count: int) -> None:
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    store = KeyStore(Path(path), use_file_store=True)
+    for i in range(count):
+        store.set(f"w{writer}-{i}", f"sk-key-{writer}-{i:04d}")
+
+
+@pytest.mark.usefixtures("no_keyring")
+def test_four_processes_saving_keys_lose_none(tmp_path: Path) -> None:
+    path, writers, count = tmp_path / "keys.json", 4, 100
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_save_keys, args=(str(path), w, count)) for w in range(writers)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(120)
+        assert proc.exitcode == 0
+    saved = json.loads(path.read_text())
+    expected = {f"w{w}-{i}": f"sk-key-{w}-{i:04d}" for w in range(writers) for i in range(count)}
+    missing = sorted(set(expected) - set(saved))
+    assert not missing, f"{len(missing)} acknowledged keys lost, e.g. {missing[:5]}"
+    assert saved == expected
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []

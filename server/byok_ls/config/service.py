@@ -108,6 +108,8 @@ class ConfigService:
         base_url = params.base_url or template.base_url
         has_key = bool(params.api_key) or bool(params.api_key_env)
         _check_insecure(base_url, has_key, params.allow_insecure_http)
+        if params.api_key:
+            self.keys.check(params.api_key)
 
         def change(config: Config) -> Provider:
             taken = {p.id for p in config.providers}
@@ -142,7 +144,7 @@ class ConfigService:
         if params.api_key:
             try:
                 self.keys.set(provider.id, params.api_key)
-            except ByokError:
+            except Exception:
                 # No half-added provider: without its key the user would have to start over.
                 self.store.mutate(
                     lambda c: c.providers.remove(self.provider(provider.id, config=c))
@@ -160,9 +162,13 @@ class ConfigService:
         )
         has_key = bool(params.api_key) or self.keys.status(current.id, current.api_key_env).present
         _check_insecure(base_url, has_key, allow)
+        if params.api_key:
+            self.keys.check(params.api_key)
+        before: list[Provider] = []
 
         def change(config: Config) -> Provider:
             provider = self.provider(params.id, config=config)
+            before.append(provider.model_copy(deep=True))
             if params.name is not None:
                 provider.name = params.name
             provider.base_url = base_url
@@ -176,10 +182,15 @@ class ConfigService:
             return provider
 
         provider = self.store.mutate(change)
-        if params.api_key == "":
-            self.keys.delete(provider.id)
-        elif params.api_key:
-            self.keys.set(provider.id, params.api_key)
+        try:
+            if params.api_key == "":
+                self.keys.delete(provider.id)
+            elif params.api_key:
+                self.keys.set(provider.id, params.api_key)
+        except Exception:
+            # All or nothing: a new base URL must not stay without the key meant for it.
+            self.store.mutate(lambda c: _restore(self.provider(params.id, config=c), before[-1]))
+            raise
         return api.ProviderResult(provider=self.provider_view(provider))
 
     def provider_remove(self, params: api.ProviderIdParams) -> api.Removed:
@@ -298,6 +309,15 @@ class ConfigService:
 
         self.store.mutate(change)
         return self.active_get()
+
+
+#: The provider fields ``providers/update`` may change (and so must put back on failure).
+_UPDATABLE = ("name", "base_url", "allow_insecure_http", "enabled", "api_key_env", "budget")
+
+
+def _restore(provider: Provider, before: Provider) -> None:
+    for name in _UPDATABLE:
+        setattr(provider, name, getattr(before, name))
 
 
 def _drop_refs(

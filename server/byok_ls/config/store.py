@@ -26,6 +26,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from byok_ls.atomic import replace_atomically
 from byok_ls.config.schema import Config
 from byok_ls.errors import ByokError, ErrorKind
 
@@ -364,24 +365,7 @@ class ConfigStore:
         _yaml().dump(doc, buffer)
         data = buffer.getvalue().encode("utf-8")
         if self.path.exists():
-            _atomic_write(self.backup_path, self.path.read_bytes())
-        _atomic_write(self.path, data)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+            replace_atomically(self.backup_path, self.path.read_bytes())
+        # A symlinked config.yaml (dotfiles) is written through to its target, in the
+        # target's folder: replacing the link itself would cut the dotfile off.
+        replace_atomically(self.path.resolve(), data)
