@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from byok_ls.errors import ByokError, ErrorKind, invalid
+from byok_ls.paths import tokenizers_dir
 
 #: Downloads ``url`` into ``dest`` (atomically) or raises; tests replace it.
 Fetcher = Callable[[str, Path], None]
@@ -84,12 +85,7 @@ class TokenizerCounter:
 
 def cache_root() -> Path:
     """Where downloaded tokenizers live: ``$BYOK_LS_CACHE_DIR`` or the user cache dir."""
-    override = os.environ.get("BYOK_LS_CACHE_DIR")
-    if override:
-        return Path(override).expanduser() / "tokenizers"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("byok-ls")) / "tokenizers"
+    return tokenizers_dir()
 
 
 def download(url: str, dest: Path) -> None:

@@ -6,7 +6,6 @@ validate. Unknown fields are errors, so a typo in a hand-edited file is reported
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -14,20 +13,18 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-Task = Literal["chat", "completion", "embeddings"]
-TASKS: tuple[Task, ...] = ("chat", "completion", "embeddings")
-ReasoningStyle = Literal["none", "openai", "anthropic", "deepseek"]
-
-#: FIM families the server can build raw prompts for (``fim: template:<family>``).
-FIM_FAMILIES = (
-    "starcoder",
-    "starcoder2",
-    "codellama",
-    "deepseek-coder",
-    "qwen2.5-coder",
-    "codestral",
-    "codegemma",
+from byok_ls.loopback import is_loopback
+from byok_ls.vocabulary import (
+    FIM_FAMILIES,
+    FIM_MODES,
+    FIM_TEMPLATE_PREFIX,
+    TASKS,
+    ReasoningStyle,
+    Task,
+    WireFormat,
 )
+
+__all__ = ["FIM_FAMILIES", "TASKS", "ReasoningStyle", "Task", "is_loopback"]
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -56,10 +53,10 @@ def _check_base_url(value: str) -> str:
 
 
 def _check_fim(value: str | None) -> str | None:
-    if value is None or value in ("native", "chat"):
+    if value is None or value in FIM_MODES:
         return value
-    if value.startswith("template:"):
-        family = value.removeprefix("template:")
+    if value.startswith(FIM_TEMPLATE_PREFIX):
+        family = value.removeprefix(FIM_TEMPLATE_PREFIX)
         if family in FIM_FAMILIES:
             return value
         raise ValueError(f"unknown FIM family {family!r} (known: {', '.join(FIM_FAMILIES)})")
@@ -77,16 +74,6 @@ def _check_model_id(value: str | None) -> str | None:
 
 BaseUrl = Annotated[str, AfterValidator(_check_base_url)]
 ModelId = Annotated[str, AfterValidator(_check_model_id)]
-
-
-def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class Capabilities(Base):
@@ -212,7 +199,7 @@ class TemplateModel(Model):
 class Template(Base):
     id: str = Field(pattern=_SLUG.pattern)
     name: str
-    wire_format: Literal["openai", "anthropic", "ollama", "llamacpp", "mistral"]
+    wire_format: WireFormat
     base_url: BaseUrl
     needs_key: bool = True
     key_env: str | None = None

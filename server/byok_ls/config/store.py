@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import platformdirs
 from filelock import FileLock, Timeout
 from pydantic import ValidationError
 from pydantic.alias_generators import to_snake
@@ -29,24 +28,11 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from byok_ls.atomic import replace_atomically
 from byok_ls.config.schema import Config
 from byok_ls.errors import ByokError, ErrorKind
+from byok_ls.paths import CONFIG_FILE, config_dir
 
 T = TypeVar("T")
 
-CONFIG_FILE = "config.yaml"
-
-
-def config_dir() -> Path:
-    override = os.environ.get("BYOK_LS_CONFIG_DIR")
-    if override:
-        return Path(override).expanduser()
-    return Path(platformdirs.user_config_dir("byok-ls", appauthor=False))
-
-
-def data_dir() -> Path:
-    override = os.environ.get("BYOK_LS_DATA_DIR")
-    if override:
-        return Path(override).expanduser()
-    return Path(platformdirs.user_data_dir("byok-ls", appauthor=False))
+__all__ = ["CONFIG_FILE", "ConfigStore", "config_dir"]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ Key safety rules (DESIGN.md, API keys):
 from __future__ import annotations
 
 import functools
-import ipaddress
 import json
 import ssl
 from collections.abc import AsyncIterator, Mapping
@@ -22,6 +21,7 @@ import httpx
 
 from byok_ls import __version__
 from byok_ls.errors import ErrorKind
+from byok_ls.loopback import is_loopback_host
 
 from .errors import MAX_ERROR_BODY, classify, make_error
 from .types import Endpoint
@@ -30,16 +30,6 @@ USER_AGENT = f"byok-ls/{__version__}"
 MAX_REDIRECTS = 5
 
 _clients: dict[Endpoint, httpx.AsyncClient] = {}
-
-
-def is_loopback(host: str) -> bool:
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def origin(url: httpx.URL) -> tuple[str, str, int | None]:
@@ -73,7 +63,7 @@ def check_url(endpoint: Endpoint, url: str | httpx.URL) -> None:
         parsed.scheme == "http"
         and endpoint.api_key
         and not endpoint.allow_insecure_http
-        and not is_loopback(parsed.host)
+        and not is_loopback_host(parsed.host)
     ):
         raise make_error(
             endpoint,

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-WireFormat = Literal["openai", "anthropic", "ollama", "llamacpp", "mistral"]
-ReasoningStyle = Literal["none", "openai", "anthropic", "deepseek"]
+from byok_ls.vocabulary import ReasoningStyle, Task, WireFormat
+
+__all__ = ["ReasoningStyle", "WireFormat"]
 #: What a provider test reports (``byok/providers/test``).
 ProbeStatus = Literal[
     "ok",
@@ -203,7 +204,7 @@ Event = TextDelta | ReasoningDelta | ToolCallDelta | Usage | Finish
 @dataclass(frozen=True)
 class DiscoveredModel:
     name: str
-    task: Literal["chat", "completion", "embeddings"] | None = None
+    task: Task | None = None
     n_ctx: int | None = None
 
 

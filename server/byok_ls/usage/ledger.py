@@ -13,7 +13,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import logging
-import os
 import sqlite3
 import threading
 import time
@@ -23,9 +22,8 @@ from itertools import islice
 from pathlib import Path
 from types import TracebackType
 
-import platformdirs
-
 from byok_ls.errors import ByokError, ErrorKind
+from byok_ls.paths import USAGE_FILE, usage_db
 from byok_ls.usage import store
 from byok_ls.usage.records import Period, UsageRecord, day_bounds, local_day, month_bounds
 from byok_ls.usage.report import (
@@ -38,7 +36,7 @@ from byok_ls.usage.report import (
 
 log = logging.getLogger(__name__)
 
-FILE_NAME = "usage.sqlite3"
+FILE_NAME = USAGE_FILE
 # Rows per transaction: large enough for throughput, small enough that another process
 # waiting for the write lock is not held up for long.
 _CHUNK = 5000
@@ -46,8 +44,7 @@ _CHUNK = 5000
 
 def default_path() -> Path:
     """``$BYOK_LS_DATA_DIR/usage.sqlite3``, else the platform's user data dir."""
-    base = os.environ.get("BYOK_LS_DATA_DIR") or platformdirs.user_data_dir("byok-ls")
-    return Path(base) / FILE_NAME
+    return usage_db()
 
 
 class UsageUnavailable(ByokError):
