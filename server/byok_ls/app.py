@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from byok_ls.atomic import remove_stale_temp_files
 from byok_ls.config.service import ConfigService
-from byok_ls.config.store import CONFIG_FILE, ConfigStore, data_dir
+from byok_ls.config.store import ConfigStore
+from byok_ls.paths import CONFIG_FILE
 from byok_ls.secrets import KeyStore
 
 if TYPE_CHECKING:
@@ -44,15 +45,21 @@ class App:
         self.config = ConfigService(self.store, self.keys)
         self._notice = notice
         self._workspace_roots = workspace_roots
-        self._ledger: Ledger | None = None
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        """Opened on first use: start-up stays fast and a CLI listing never touches it.
+        The router is built with it, so usage and budgets count from the first request."""
+        from byok_ls.paths import usage_db
+        from byok_ls.usage import Ledger
+
+        return Ledger(usage_db())
 
     @cached_property
     def router(self) -> Router:
         from byok_ls.routing import Router
 
-        # The ledger opens with the first routed request if nothing opened it before, so
-        # usage and budgets count from the very first request (CLI chat included).
-        return Router(self.config, self._ledger, self._notice, ledger_source=lambda: self.ledger)
+        return Router(self.config, self.ledger, self._notice)
 
     @cached_property
     def chat(self) -> ChatService:
@@ -78,16 +85,6 @@ class App:
 
         return EmbeddingsService(self.router)
 
-    @property
-    def ledger(self) -> Ledger:
-        """Opened on first use: start-up stays fast and a CLI listing never touches it."""
-        if self._ledger is None:
-            from byok_ls.usage import Ledger
-
-            self._ledger = Ledger(data_dir() / "usage.sqlite3")
-            self.router.ledger = self._ledger
-        return self._ledger
-
     def open_ledger(self) -> None:
         _ = self.ledger
 
@@ -96,5 +93,5 @@ class App:
             from byok_ls.providers.registry import close_all
 
             await close_all()
-        if self._ledger is not None:
-            self._ledger.close()
+        if "ledger" in self.__dict__:
+            self.ledger.close()

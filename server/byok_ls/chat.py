@@ -29,7 +29,7 @@ from byok_ls.providers.types import (
     ToolCallDelta,
     Usage,
 )
-from byok_ls.routing import Router, Target
+from byok_ls.routing import Router, Spent, Target
 
 #: Tokens a chat format adds per message beyond its text (role markers, separators).
 MESSAGE_OVERHEAD = 4
@@ -246,72 +246,8 @@ class ChatService:
     async def run(
         self, params: api.ChatParams, state: ChatState, on_delta: DeltaSink
     ) -> api.ChatResult:
-        messages = to_messages(params)
-        # Set by each attempt: what a broken-off answer is counted with.
-        counting: list[tuple[TokenCounter, int]] = []
-
-        async def attempt(target: Target) -> ChatState:
-            self.check_capabilities(target, messages, bool(params.tools))
-            request, counted_input, _ = await self.build_request(target, params, messages)
-            counting[:] = [(await counter_for(target.model.tokenizer), counted_input)]
-            usage: Usage | None = None
-            out = DeltaStream(state, target, on_delta)
-            try:
-                async for event in adapter_for(target.endpoint).chat(request, stream=True):
-                    if isinstance(event, TextDelta):
-                        state.content += event.text
-                        out.add("text", event.text)
-                    elif isinstance(event, ReasoningDelta):
-                        state.reasoning += event.text
-                        out.add("reasoning", event.text)
-                    elif isinstance(event, ToolCallDelta):
-                        call = state.tool_calls.setdefault(
-                            event.index, {"id": "", "name": "", "arguments": ""}
-                        )
-                        call["id"] = event.id or call["id"]
-                        call["name"] = event.name or call["name"]
-                        call["arguments"] += event.arguments
-                        fragment: dict[str, Any] = {
-                            "index": event.index,
-                            "arguments": event.arguments,
-                        }
-                        if event.id:
-                            fragment["id"] = event.id
-                        if event.name:
-                            fragment["name"] = event.name
-                        out.tool_call(fragment)
-                    elif isinstance(event, Usage):
-                        usage = event
-                    elif isinstance(event, Finish):
-                        state.finish_reason = event.reason
-            finally:
-                # Whatever happens next (result, error, cancellation), the client has seen
-                # every piece that went into state.content first.
-                out.flush()
-            if usage is not None:
-                state.input_tokens, state.output_tokens = usage.input_tokens, usage.output_tokens
-                state.estimated = False
-            else:
-                counter = await counter_for(target.model.tokenizer)
-                state.input_tokens = counted_input
-                state.output_tokens = count_text(counter, state.content, state.reasoning)
-                state.estimated = True
-            return state
-
-        def partial_usage() -> tuple[int, int]:
-            if not counting:
-                return 0, 0
-            counter, counted_input = counting[0]
-            arguments = (c["arguments"] for c in state.tool_calls.values())
-            return counted_input, count_text(counter, state.content, state.reasoning, *arguments)
-
-        _, target = await self.router.run(
-            "chat",
-            params.model_id,
-            attempt,
-            delivered=lambda: state.delivered,
-            partial_usage=partial_usage,
-        )
+        attempt = _ChatAttempt(self, params, state, on_delta)
+        _, target = await self.router.run_streamed("chat", params.model_id, attempt)
         calls = [
             api.ToolCallView(id=c["id"], name=c["name"], arguments=c["arguments"])
             for _, c in sorted(state.tool_calls.items())
@@ -325,6 +261,79 @@ class ChatService:
             model_id=target.model_id,
             fallback=target.fallback,
         )
+
+
+class _ChatAttempt:
+    """One streamed answer per target; what the user saw of it is counted if it breaks off."""
+
+    def __init__(
+        self, service: ChatService, params: api.ChatParams, state: ChatState, sink: DeltaSink
+    ) -> None:
+        self.service = service
+        self.params = params
+        self.messages = to_messages(params)
+        self.state = state
+        self.sink = sink
+        #: Set by each attempt: what a broken-off answer is counted with.
+        self.counting: tuple[TokenCounter, int] | None = None
+
+    def shown(self) -> Spent | None:
+        state = self.state
+        if not state.delivered or self.counting is None:
+            return None
+        counter, counted_input = self.counting
+        arguments = (c["arguments"] for c in state.tool_calls.values())
+        output = count_text(counter, state.content, state.reasoning, *arguments)
+        return Spent(counted_input, output, estimated=True)
+
+    async def __call__(self, target: Target) -> ChatState:
+        state, params, messages = self.state, self.params, self.messages
+        self.service.check_capabilities(target, messages, bool(params.tools))
+        request, counted_input, _ = await self.service.build_request(target, params, messages)
+        counter = await counter_for(target.model.tokenizer)
+        self.counting = (counter, counted_input)
+        usage: Usage | None = None
+        out = DeltaStream(state, target, self.sink)
+        try:
+            async for event in adapter_for(target.endpoint).chat(request, stream=True):
+                if isinstance(event, TextDelta):
+                    state.content += event.text
+                    out.add("text", event.text)
+                elif isinstance(event, ReasoningDelta):
+                    state.reasoning += event.text
+                    out.add("reasoning", event.text)
+                elif isinstance(event, ToolCallDelta):
+                    call = state.tool_calls.setdefault(
+                        event.index, {"id": "", "name": "", "arguments": ""}
+                    )
+                    call["id"] = event.id or call["id"]
+                    call["name"] = event.name or call["name"]
+                    call["arguments"] += event.arguments
+                    fragment: dict[str, Any] = {
+                        "index": event.index,
+                        "arguments": event.arguments,
+                    }
+                    if event.id:
+                        fragment["id"] = event.id
+                    if event.name:
+                        fragment["name"] = event.name
+                    out.tool_call(fragment)
+                elif isinstance(event, Usage):
+                    usage = event
+                elif isinstance(event, Finish):
+                    state.finish_reason = event.reason
+        finally:
+            # Whatever happens next (result, error, cancellation), the client has seen
+            # every piece that went into state.content first.
+            out.flush()
+        if usage is not None:
+            state.input_tokens, state.output_tokens = usage.input_tokens, usage.output_tokens
+            state.estimated = False
+        else:
+            state.input_tokens = counted_input
+            state.output_tokens = count_text(counter, state.content, state.reasoning)
+            state.estimated = True
+        return state
 
 
 def new_chat_id() -> str:

@@ -54,7 +54,7 @@ def _emit(result: BaseModel, as_json: bool, text: str) -> None:
 
 def _endpoint(app: App, provider_id: str) -> Any:
     provider = app.config.provider(provider_id)
-    return provider, app.router.endpoint(provider)
+    return provider, app.config.endpoint(provider)
 
 
 async def _test(app: App, args: argparse.Namespace) -> int:

@@ -38,11 +38,38 @@ class ErrorKind(StrEnum):
     INSECURE_URL = "insecure_url"
     #: The config folder cannot be written (missing permission, not a folder, disk full).
     CONFIG_UNWRITABLE = "config_unwritable"
+    #: The provider's template needs an API key and none is stored or set in the environment.
+    MISSING_KEY = "missing_key"
 
 
 # JSON-RPC codes for domain errors live in -32001..-32099 (DESIGN.md); one per kind keeps
-# clients that only look at the code able to tell them apart.
-_CODES: dict[ErrorKind, int] = {kind: -32001 - i for i, kind in enumerate(ErrorKind)}
+# clients that only look at the code able to tell them apart. Written out, not counted: a
+# code is part of the API and must not change when a kind is added (tests pin them).
+CODES: dict[ErrorKind, int] = {
+    ErrorKind.AUTH_FAILED: -32001,
+    ErrorKind.OUT_OF_CREDIT: -32002,
+    ErrorKind.RATE_LIMITED: -32003,
+    ErrorKind.CONTEXT_TOO_LONG: -32004,
+    ErrorKind.MODEL_NOT_FOUND: -32005,
+    ErrorKind.BAD_REQUEST: -32006,
+    ErrorKind.OVERLOADED: -32007,
+    ErrorKind.SERVER_ERROR: -32008,
+    ErrorKind.TIMEOUT: -32009,
+    ErrorKind.UNREACHABLE: -32010,
+    ErrorKind.BAD_RESPONSE: -32011,
+    ErrorKind.NO_ACTIVE_MODEL: -32012,
+    ErrorKind.PROVIDER_DISABLED: -32013,
+    ErrorKind.BUDGET_EXCEEDED: -32014,
+    ErrorKind.CANCELLED: -32015,
+    ErrorKind.INVALID_PARAMS: -32016,
+    ErrorKind.NOT_FOUND: -32017,
+    ErrorKind.CONFLICT: -32018,
+    ErrorKind.CONFIG_INVALID: -32019,
+    ErrorKind.KEYRING_UNAVAILABLE: -32020,
+    ErrorKind.INSECURE_URL: -32021,
+    ErrorKind.CONFIG_UNWRITABLE: -32022,
+    ErrorKind.MISSING_KEY: -32023,
+}
 
 #: Provider failures after which a fallback model may be tried (the usage/fallback issue).
 FALLBACK_KINDS = frozenset(
@@ -90,7 +117,7 @@ class ByokError(Exception):
 
     @property
     def code(self) -> int:
-        return _CODES[self.kind]
+        return CODES[self.kind]
 
     def to_data(self) -> dict[str, Any]:
         """The JSON-RPC ``error.data`` object (camelCase, no None values)."""

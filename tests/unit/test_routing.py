@@ -10,7 +10,7 @@ import pytest
 from byok_ls import api
 from byok_ls.app import App
 from byok_ls.errors import ByokError, ErrorKind
-from byok_ls.routing import Router, Target
+from byok_ls.routing import Router, Spent, Target
 from byok_ls.usage import Ledger, UsageRecord
 
 
@@ -153,12 +153,22 @@ async def test_no_fallback_after_output_was_delivered(tmp_path: Path) -> None:
         calls.append(target.model_id)
         raise ByokError(ErrorKind.SERVER_ERROR, "stream broke")
 
+    class Shown:
+        def __init__(self, shown: Spent | None) -> None:
+            self._shown = shown
+
+        async def __call__(self, target: Target) -> Served:
+            return await broken_stream(target)
+
+        def shown(self) -> Spent | None:
+            return self._shown
+
     with pytest.raises(ByokError) as info:
-        await router.run("chat", None, broken_stream, delivered=lambda: True)
+        await router.run_streamed("chat", None, Shown(Spent(10, 3, True)))
     assert info.value.kind == ErrorKind.SERVER_ERROR and calls == ["openai/gpt-4o-mini"]
     calls.clear()
     with pytest.raises(ByokError) as info:
-        await router.run("chat", None, broken_stream, delivered=lambda: False)
+        await router.run_streamed("chat", None, Shown(None))
     assert calls == ["openai/gpt-4o-mini", "deepseek/deepseek-chat"]
     assert len(info.value.extra["attempts"]) == 2
 
@@ -167,9 +177,10 @@ def test_completion_backoff_does_not_turn_away_chat(tmp_path: Path) -> None:
     """A keystroke's short back-off (timeout, unreachable) holds for completion only."""
     router, _ = router_for(make_app(tmp_path), None, Clock())
     target = router.target("openai/gpt-4o-mini", "chat")
-    router._failed(target, "completion", ByokError(ErrorKind.TIMEOUT, "slow"))
-    assert router.blocked(target, "completion") is not None
-    assert router.blocked(target, "chat") is None
-    router._failed(target, "chat", ByokError(ErrorKind.OUT_OF_CREDIT, "empty"))
-    assert router.blocked(target, "chat") is not None
-    assert router.blocked(target, "completion") is not None
+    health = router.health
+    health.failed(target, "completion", ByokError(ErrorKind.TIMEOUT, "slow"), 600)
+    assert health.blocked(target, "completion") is not None
+    assert health.blocked(target, "chat") is None
+    health.failed(target, "chat", ByokError(ErrorKind.OUT_OF_CREDIT, "empty"), 600)
+    assert health.blocked(target, "chat") is not None
+    assert health.blocked(target, "completion") is not None

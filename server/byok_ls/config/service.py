@@ -9,10 +9,14 @@ from collections.abc import Callable
 
 from byok_ls import api
 from byok_ls.config.catalog import get_template, templates
-from byok_ls.config.schema import TASKS, Config, Model, Provider, Task, is_loopback
+from byok_ls.config.endpoints import Endpoints, template_of
+from byok_ls.config.schema import Config, Model, Provider, Template
 from byok_ls.config.store import ConfigStore
 from byok_ls.errors import ByokError, ErrorKind
+from byok_ls.loopback import is_loopback
+from byok_ls.providers.types import Endpoint
 from byok_ls.secrets import KeyStore
+from byok_ls.vocabulary import TASKS, Task
 
 
 def _not_found(field: str, what: str) -> ByokError:
@@ -45,10 +49,30 @@ class ConfigService:
         self.store = store
         self.keys = keys
         keys.use_file_store = store.config.settings.key_file_store
+        self._endpoints = Endpoints(keys)
 
     @property
     def config(self) -> Config:
         return self.store.config
+
+    def endpoint(self, provider: Provider) -> Endpoint:
+        """Where and how to reach ``provider`` (its URL, key and wire-format profile)."""
+        return self._endpoints.get(provider, self.config.settings, self.store.generation)
+
+    def template_of(self, provider: Provider) -> Template:
+        return template_of(provider)
+
+    def missing_key(self, provider: Provider, endpoint: Endpoint) -> ByokError | None:
+        """Why nothing may be sent to ``provider``: its template needs a key and it has none."""
+        if endpoint.api_key or not self.template_of(provider).needs_key:
+            return None
+        return ByokError(
+            ErrorKind.MISSING_KEY,
+            f"{provider.name} has no API key, so nothing was sent. Paste one in Configure "
+            f"Providers, run `byok-ls providers update {provider.id} --ask-key`, or set "
+            "apiKeyEnv to the name of an environment variable that holds it.",
+            provider_id=provider.id,
+        )
 
     # ---- views -------------------------------------------------------------------------
 

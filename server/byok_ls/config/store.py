@@ -11,7 +11,6 @@ and the problem (file, line, field) is reported.
 from __future__ import annotations
 
 import io
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass

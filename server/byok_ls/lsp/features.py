@@ -22,7 +22,7 @@ REQUEST_CANCELLED = -32800
 def _provider_and_endpoint(ctx: Ctx, provider_id: str) -> tuple[Provider, Endpoint]:
     ctx.app.store.reload_if_changed()
     provider = ctx.app.config.provider(provider_id)
-    return provider, ctx.app.router.endpoint(provider)
+    return provider, ctx.app.config.endpoint(provider)
 
 
 async def providers_test(ctx: Ctx, params: api.ProviderIdParams) -> BaseModel:

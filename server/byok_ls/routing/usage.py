@@ -1,0 +1,43 @@
+"""One usage record per upstream attempt, priced with the model's prices."""
+
+from __future__ import annotations
+
+import time
+
+from byok_ls.config.schema import Task
+from byok_ls.routing.target import Spent, Target
+from byok_ls.usage import Ledger, Prices, UsageRecord, cost_usd
+
+
+class UsageRecorder:
+    def __init__(self, ledger: Ledger | None) -> None:
+        self.ledger = ledger
+
+    def record(
+        self, target: Target, task: Task, started: float, outcome: str, spent: Spent
+    ) -> None:
+        """``started`` is the attempt's ``time.perf_counter()``; ``outcome`` "ok", "cancelled"
+        or the error kind."""
+        if self.ledger is None:
+            return
+        prices = target.model.prices
+        cost = cost_usd(
+            Prices(prices.input_per_mtok, prices.output_per_mtok) if prices else None,
+            spent.input_tokens,
+            spent.output_tokens,
+        )
+        self.ledger.record(
+            UsageRecord(
+                ts=time.time(),
+                provider_id=target.provider.id,
+                model=target.model.name,
+                task=task,
+                input_tokens=spent.input_tokens,
+                output_tokens=spent.output_tokens,
+                estimated=spent.estimated,
+                cost_usd=cost,
+                latency_ms=(time.perf_counter() - started) * 1000,
+                outcome=outcome,
+                fallback=target.fallback,
+            )
+        )
