@@ -464,7 +464,7 @@ async def test_chat_mode_through_openai_compatible_chat(
     roles = [m["role"] for m in sent["messages"]]
     assert roles == ["system", "user"]
     assert f"{PREFIX}{{{{FILL_HERE}}}}{SUFFIX}" in sent["messages"][1]["content"]
-    assert sent["stream"] is False
+    assert sent["stream"] is True
 
 
 # ---- post-processing, seen through the server --------------------------------------------

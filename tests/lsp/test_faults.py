@@ -139,7 +139,12 @@ async def test_ten_megabyte_chat_answer_arrives_whole(
 COMPLETION_FAULTS = [
     pytest.param(Reply(reset_after=1), "bad_response", id="reset-mid-body"),
     pytest.param(Reply(stall_after=1), "timeout", id="stall"),
-    pytest.param(Reply(garbage=b"\x00\xff{{{ not json"), "bad_response", id="garbage"),
+    # Completions are streamed too, so the garbage is framed as SSE data as for chat.
+    pytest.param(
+        Reply(garbage=b"data: {\x00\xff not json\n\n", garbage_after=1),
+        "bad_response",
+        id="garbage",
+    ),
     pytest.param(Reply(close_before_headers=True), "bad_response", id="close-before-headers"),
 ]
 

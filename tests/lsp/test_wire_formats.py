@@ -160,7 +160,8 @@ async def test_one_shot_chat_fills_the_hole(
     assert result["modelId"] == f"{pid}/{model}"
     req = fake.last
     assert req.path == path
-    assert req.json["stream"] is False
+    # Streamed, so the server can stop the provider as soon as the cut is decided.
+    assert req.json["stream"] is True
     assert "def add(a, b):" in json.dumps(req.json)
     check_key(fake, flavor)
 
@@ -207,7 +208,7 @@ async def test_fill_in_the_middle(
     else:
         assert body["prompt"].endswith("def add(a, b):\n    ")
         assert body["suffix"].startswith("\n\nprint(add(1, 2))")
-    assert body.get("stream") is False
+    assert body.get("stream") is True
     check_key(fake, flavor)
 
 

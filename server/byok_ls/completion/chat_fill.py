@@ -89,3 +89,23 @@ def strip_chat_answer(text: str, prefix: str, suffix: str) -> str:
     text = _strip_prefix_echo(text, prefix)
     text = _strip_suffix_echo(text, suffix)
     return text.rstrip()
+
+
+_LEAD_WORD = re.compile(r"(?:here|sure|certainly|okay|ok|the|this|i)\b", re.IGNORECASE)
+
+
+def clean_partial(raw: str, prefix: str, suffix: str, final: bool) -> str | None:
+    """:func:`strip_chat_answer` for an answer still arriving; None while its first line
+    may be a prose lead-in whose code has not started yet."""
+    if final:
+        return strip_chat_answer(raw, prefix, suffix)
+    text = raw.lstrip("\n")
+    newline = text.find("\n")
+    if newline < 0:
+        return None
+    first = text[:newline]
+    if _LEAD_WORD.match(first.lstrip()) and not _FENCE.search(text):
+        return None
+    cleaned = strip_chat_answer(raw, prefix, suffix)
+    # strip_chat_answer trims the end; a line break that arrived still ends the last line.
+    return cleaned + "\n" if raw.endswith("\n") else cleaned

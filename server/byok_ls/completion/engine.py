@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from byok_ls.completion.cache import CompletionCache
-from byok_ls.completion.chat_fill import chat_fill_messages, strip_chat_answer
+from byok_ls.completion.chat_fill import chat_fill_messages, clean_partial
+from byok_ls.completion.cut import Cutter
 from byok_ls.completion.document import split_at
 from byok_ls.completion.fim import template_for
-from byok_ls.completion.postprocess import multiline_for, postprocess
+from byok_ls.completion.postprocess import multiline_for
 from byok_ls.completion.privacy import mask_secrets
+from byok_ls.completion.streaming import Clean, read_until_cut
 from byok_ls.completion.window import cut_context
 from byok_ls.counting import count_text, counter_for
 from byok_ls.errors import ByokError, ErrorKind
@@ -26,8 +28,6 @@ from byok_ls.providers.types import (
     ChatRequest,
     FimRequest,
     PromptRequest,
-    TextDelta,
-    Usage,
 )
 from byok_ls.routing import Router, Target
 from byok_ls.workspace import is_excluded, uri_to_path
@@ -43,6 +43,8 @@ if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
 #: Tokens kept free besides the answer (template markers, chat instructions).
 SAFETY_TOKENS = 32
 DEFAULT_TEMPERATURE = 0.2
+#: Output budget in single-line mode: a long line of code is 40 tokens or so.
+SINGLE_LINE_MAX_TOKENS = 64
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,12 @@ class CompletionService:
     ) -> _Served:
         model = target.model
         settings = self.router.config.config.settings
-        max_tokens = min(settings.completion_max_tokens, model.max_output_tokens or 10**9)
+        multiline = multiline_for(prefix, suffix)
+        max_tokens = min(
+            settings.completion_max_tokens if multiline else SINGLE_LINE_MAX_TOKENS,
+            settings.completion_max_tokens,
+            model.max_output_tokens or 10**9,
+        )
         fim = model.fim or target.template.default_fim
         counter = await counter_for(model.tokenizer)
         temperature = (
@@ -155,10 +162,10 @@ class CompletionService:
         # and the router's short back-off spares the provider.
         adapter = adapter_for(target.endpoint, NO_RETRY)
         budget = model.n_ctx - max_tokens - SAFETY_TOKENS
-        stop: tuple[str, ...] = ()
+        family_stop: tuple[str, ...] = ()
         if fim.startswith("template:"):
             template = template_for(fim)
-            stop = template.stop
+            family_stop = template.stop
             budget -= count_text(counter, template.build("", ""))
         if budget <= 0:
             raise ByokError(
@@ -170,30 +177,39 @@ class CompletionService:
             )
         window = cut_context(prefix, suffix, counter, budget)
         before, after = mask_secrets(window.prefix), mask_secrets(window.suffix)
+        # Single-line mode ends at the line break: the provider may stop there too. The
+        # newline goes first since OpenAI-style endpoints take only four stop sequences.
+        stop = family_stop if multiline else ("\n", *family_stop)
+        clean: Clean | None = None
         if fim == "native":
             stream = adapter.fim(
-                FimRequest(model.name, before, after, max_tokens, temperature, stop)
+                FimRequest(model.name, before, after, max_tokens, temperature, stop), stream=True
             )
         elif fim.startswith("template:"):
             prompt = template_for(fim).build(before, after)
             stream = adapter.prompt(
-                PromptRequest(model.name, prompt, max_tokens, temperature, stop)
+                PromptRequest(model.name, prompt, max_tokens, temperature, stop), stream=True
             )
         else:
             system, user = chat_fill_messages(before, after, language_id, path)
             messages = (ChatMessage("system", system), ChatMessage("user", user))
-            stream = adapter.chat(
-                ChatRequest(model.name, messages, max_tokens, temperature), stream=False
-            )
-        raw, usage = "", None
+            # No "\n" stop here: a chat answer may open with a code fence line.
+            stream = adapter.chat(ChatRequest(model.name, messages, max_tokens, temperature))
+
+            def clean(raw: str, final: bool) -> str | None:
+                return clean_partial(raw, window.prefix, window.suffix, final)
+
+        cutter = Cutter(
+            window.prefix,
+            window.suffix,
+            multiline=multiline,
+            stop=family_stop,
+            language_id=language_id,
+        )
         timeout_s = settings.completion_timeout_s
         try:
             async with asyncio.timeout(timeout_s):
-                async for event in stream:
-                    if isinstance(event, TextDelta):
-                        raw += event.text
-                    elif isinstance(event, Usage):
-                        usage = event
+                reading = await read_until_cut(stream, cutter, clean)
         except TimeoutError:
             raise ByokError(
                 ErrorKind.TIMEOUT,
@@ -203,20 +219,15 @@ class CompletionService:
                 provider_id=target.provider.id,
                 model=model.name,
             ) from None
-        if fim == "chat":
-            raw = strip_chat_answer(raw, window.prefix, window.suffix)
-        text = postprocess(
-            raw,
-            prefix=window.prefix,
-            suffix=window.suffix,
-            stop=stop,
-            multiline=multiline_for(window.prefix, window.suffix),
-        )
-        if usage is not None:
-            return _Served(text, usage.input_tokens, usage.output_tokens, False)
+        usage = reading.usage
+        if usage is not None and not reading.closed_early:
+            return _Served(reading.shown, usage.input_tokens, usage.output_tokens, False)
+        # Closed early, or no usage reported: the provider bills what it generated, which
+        # is at least what arrived.
+        input_tokens = usage.input_tokens if usage is not None and usage.input_tokens else 0
         return _Served(
-            text,
-            window.prefix_tokens + window.suffix_tokens,
-            count_text(counter, raw),
+            reading.shown,
+            input_tokens or window.prefix_tokens + window.suffix_tokens,
+            count_text(counter, reading.raw),
             True,
         )

@@ -49,7 +49,8 @@ def test_overlap_with_suffix_is_trimmed() -> None:
 def test_completion_that_only_repeats_the_suffix_is_dropped() -> None:
     """Suggesting what is already after the cursor is no suggestion."""
     assert pp(")", suffix=")") == ""
-    assert pp("return x", suffix="\n    return x\n", multiline=True) == ""
+    # Lines are compared with their indentation: the cursor is at the next line's column.
+    assert pp("return x", suffix="\n    return x\n", prefix="def f():\n    ") == ""
 
 
 def test_repeated_closing_lines_are_dropped() -> None:
