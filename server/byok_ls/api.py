@@ -20,7 +20,18 @@ from byok_ls.config.schema import (
     ReasoningStyle,
     Task,
 )
+from byok_ls.errors import CODES
 from byok_ls.providers.types import ProbeStatus
+from byok_ls.vocabulary import (
+    CAPABILITIES,
+    FIM_FAMILIES,
+    FIM_MODES,
+    REASONING_STYLES,
+    TASKS,
+    WIRE_FORMATS,
+    Capability,
+    WireFormat,
+)
 
 
 class Empty(Base):
@@ -328,10 +339,13 @@ class EmbeddingsResult(Base):
 # ---- usage and status --------------------------------------------------------------------
 
 
+GroupBy = Literal["provider", "model", "task", "day"]
+
+
 class UsageParams(Base):
     since: float | None = None
     until: float | None = None
-    group_by: list[Literal["provider", "model", "task", "day"]] | None = None
+    group_by: list[GroupBy] | None = None
 
 
 class UsageRow(Base):
@@ -380,3 +394,34 @@ class StatusResult(Base):
     #: Longest the event loop was kept busy since the previous byok/status answer (or
     #: start-up), in ms; only when the server runs with BYOK_LS_LOOP_MONITOR=1.
     loop_lag_max_ms: float | None = None
+
+
+# ---- vocabulary --------------------------------------------------------------------------
+
+
+class VocabularyResult(Base):
+    """The words the server understands, for clients to offer in their menus (and to
+    validate with) instead of keeping copies that drift."""
+
+    tasks: list[Task]
+    #: ``fim`` values besides ``template:<family>``.
+    fim_modes: list[str]
+    #: Families for ``fim: template:<family>``.
+    fim_families: list[str]
+    reasoning_styles: list[ReasoningStyle]
+    capabilities: list[Capability]
+    wire_formats: list[WireFormat]
+    #: The JSON-RPC error code of each ``data.kind``.
+    error_codes: dict[str, int]
+
+
+def vocabulary() -> VocabularyResult:
+    return VocabularyResult(
+        tasks=list(TASKS),
+        fim_modes=list(FIM_MODES),
+        fim_families=list(FIM_FAMILIES),
+        reasoning_styles=list(REASONING_STYLES),
+        capabilities=list(CAPABILITIES),
+        wire_formats=list(WIRE_FORMATS),
+        error_codes={kind.value: code for kind, code in CODES.items()},
+    )

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from byok_ls.chat import ChatService
     from byok_ls.completion.engine import CompletionService
     from byok_ls.embeddings import EmbeddingsService
+    from byok_ls.provider_ops import ProviderOps
     from byok_ls.routing import Notice, Router
     from byok_ls.usage import Ledger
     from byok_ls.workspace import Workspace
@@ -60,6 +61,12 @@ class App:
         from byok_ls.routing import Router
 
         return Router(self.config, self.ledger, self._notice)
+
+    @cached_property
+    def provider_ops(self) -> ProviderOps:
+        from byok_ls.provider_ops import ProviderOps
+
+        return ProviderOps(self)
 
     @cached_property
     def chat(self) -> ChatService:

@@ -25,7 +25,6 @@ def config_schema() -> dict[str, Any]:
 
 
 def lsp_api_schema() -> dict[str, Any]:
-    from byok_ls.lsp import features  # noqa: F401  (registers chat, complete, status, ...)
     from byok_ls.lsp.methods import METHODS
 
     pairs: list[tuple[type[BaseModel], JsonSchemaMode]] = []

@@ -95,7 +95,7 @@ def test_key_is_read_from_stdin_without_a_terminal(isolated_dirs: dict[str, Path
 
 def test_errors_name_the_field_and_exit_non_zero() -> None:
     bad_url = byok("providers", "add", "custom", "--base-url", "ftp://x", "--no-key")
-    assert bad_url.returncode != 0 and "base_url" in bad_url.stderr
+    assert bad_url.returncode != 0 and "--base-url: " in bad_url.stderr
     unknown = byok("providers", "add", "nope", "--no-key")
     assert unknown.returncode == 1 and "unknown template 'nope'" in unknown.stderr
     missing = byok("active", "chat", "ghost/model")
@@ -143,3 +143,45 @@ async def test_tcp_server_answers_initialize() -> None:
     finally:
         proc.kill()
         await proc.wait()
+
+
+def test_models_update_changes_only_what_was_given(isolated_dirs: dict[str, Path]) -> None:
+    """`models update` exists (as byok/models/update does) and leaves other settings be."""
+    base = "http://127.0.0.1:9/v1"
+    added = byok("providers", "add", "custom", "--id", "loc", "--base-url", base, "--no-key")
+    assert added.returncode == 0, added.stderr
+    model = byok("models", "add", "loc", "m", "--task", "completion", "--n-ctx", "4096")
+    assert model.returncode == 0, model.stderr
+    done = byok(
+        "models", "update", "loc", "m", "--task", "completion", "--fim", "template:starcoder2"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Updated completion model m of loc." in done.stdout
+    (stored,) = yaml.safe_load((isolated_dirs["config"] / "config.yaml").read_text())["providers"][
+        0
+    ]["models"]
+    assert stored["fim"] == "template:starcoder2" and stored["n_ctx"] == 4096
+    nothing = byok("models", "update", "loc", "m", "--task", "completion")
+    assert nothing.returncode == 2 and "nothing to change" in nothing.stderr
+
+
+def test_custom_provider_offers_to_take_a_key(isolated_dirs: dict[str, Path]) -> None:
+    """Most OpenAI-compatible hosts need a key: the custom template asks (empty: none)."""
+    secret = "sk-custom-key-0123456789abcd"
+    base = "https://llm.example.test/v1"
+    done = byok("providers", "add", "custom", "--base-url", base, "--json", stdin=secret + "\n")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["provider"]["key"]["hint"] == "sk-…abcd"
+    assert secret not in done.stdout + done.stderr
+    none = byok(
+        "providers", "add", "custom", "--id", "open", "--base-url", base, "--json", stdin="\n"
+    )
+    assert json.loads(none.stdout)["provider"]["key"]["present"] is False
+
+
+def test_keyring_failure_names_the_command_line_flag(isolated_dirs: dict[str, Path]) -> None:
+    """A CLI user is told about --key-env, not the LSP field apiKeyEnv."""
+    failing = {"PYTHON_KEYRING_BACKEND": "byok_ls.test_keyrings.FailingKeyring"}
+    done = byok("providers", "add", "openai", "--key", "sk-test-cli-0123456789abcd", env=failing)
+    assert done.returncode == 1
+    assert "--key-env" in done.stderr and "apiKeyEnv" not in done.stderr, done.stderr

@@ -77,9 +77,12 @@ async def test_bad_key(srv: Shared, openai_fake: FakeServer) -> None:
 
 
 async def test_missing_key(srv: Shared, openai_fake: FakeServer) -> None:
+    """A template that needs a key and a provider without one: told here, nothing sent."""
     openai_fake.expect_key = KEY
     result = await probe(srv, await srv.add_fake("openai", openai_fake, key=None))
-    assert result["status"] == "auth_failed"
+    assert result["status"] == "missing_key" and result["ok"] is False
+    assert "--ask-key" in result["message"]
+    assert openai_fake.requests == []
 
 
 @pytest.mark.parametrize(

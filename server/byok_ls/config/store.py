@@ -28,6 +28,7 @@ from byok_ls.atomic import replace_atomically
 from byok_ls.config.schema import Config
 from byok_ls.errors import ByokError, ErrorKind
 from byok_ls.paths import CONFIG_FILE, config_dir
+from byok_ls.validation import clean_msg, format_loc, invalid_from
 
 T = TypeVar("T")
 
@@ -48,22 +49,6 @@ class ConfigProblem:
 
     def to_data(self) -> dict[str, Any]:
         return {"file": self.file, "line": self.line, "field": self.field, "message": self.message}
-
-
-def format_loc(loc: tuple[int | str, ...], *, snake: bool = False) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            name = to_snake(part) if snake else part
-            out += f".{name}" if out else name
-    return out
-
-
-def clean_msg(msg: str) -> str:
-    """pydantic's message without its "Value error, " prefix."""
-    return msg.removeprefix("Value error, ")
 
 
 def _yaml() -> YAML:
@@ -303,13 +288,7 @@ class ConfigStore:
                     try:
                         checked = Config.model_validate(draft.model_dump())
                     except ValidationError as exc:
-                        first = exc.errors()[0]
-                        field = format_loc(tuple(first["loc"]))
-                        raise ByokError(
-                            ErrorKind.INVALID_PARAMS,
-                            f"{field}: {clean_msg(first['msg'])}",
-                            field=field,
-                        ) from exc
+                        raise invalid_from(exc) from exc
                     full = checked.model_dump(mode="json", exclude_none=True)
                     slim = checked.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
                     self._doc = None  # a failed write must not leave a half-merged cache

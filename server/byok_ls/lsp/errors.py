@@ -5,9 +5,9 @@ from __future__ import annotations
 from pydantic import ValidationError
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
-from byok_ls.config.store import clean_msg, format_loc
 from byok_ls.errors import ByokError, ErrorKind, scrub
 from byok_ls.secrets import known_keys
+from byok_ls.validation import invalid_from
 
 #: Longest error message sent: messages quote the offending value, which may be megabytes.
 MAX_MESSAGE_CHARS = 2000
@@ -17,16 +17,8 @@ def _short(text: str) -> str:
     return text if len(text) <= MAX_MESSAGE_CHARS else text[: MAX_MESSAGE_CHARS - 1] + "…"
 
 
-def from_validation(exc: ValidationError, prefix: str = "") -> JsonRpcException:
-    first = exc.errors()[0]
-    field = prefix + format_loc(tuple(first["loc"]))
-    if not field:
-        field = "params"
-    message = f"{field}: {clean_msg(first['msg'])}"
-    return JsonRpcInvalidParams(
-        message=_short(scrub(message, *known_keys())),
-        data={"kind": ErrorKind.INVALID_PARAMS.value, "field": field},
-    )
+def from_validation(exc: ValidationError) -> JsonRpcException:
+    return from_byok(invalid_from(exc))
 
 
 def from_byok(exc: ByokError) -> JsonRpcException:

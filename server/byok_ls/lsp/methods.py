@@ -9,43 +9,26 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
 from byok_ls import api
 from byok_ls.app import App
+from byok_ls.config.service import ConfigService as CS
+from byok_ls.lsp import features
+from byok_ls.lsp.context import Ctx
 
-
-class Ctx(Protocol):
-    """What an operation may use besides its params."""
-
-    app: App
-
-    def notify(self, method: str, payload: dict[str, Any]) -> None: ...
-
-    def document(self, uri: str) -> tuple[str, str]:
-        """The server's copy of an open document: (text, language id)."""
-        ...
-
-    def position_encoding(self) -> str:
-        """The position encoding negotiated at initialize ("utf-16" unless agreed otherwise)."""
-        ...
-
-    def loop_lag_max_ms(self) -> float | None:
-        """Longest event-loop stall since the last call, when the lag monitor is on."""
-        ...
-
-
-Handler = Callable[[Ctx, Any], Awaitable[BaseModel]]
+P = TypeVar("P", bound=BaseModel)
+R = TypeVar("R", bound=BaseModel)
 
 
 @dataclass(frozen=True)
-class Method:
+class Method(Generic[P, R]):
     name: str
-    params: type[BaseModel]
-    result: type[BaseModel]
-    handler: Handler
+    params: type[P]
+    result: type[R]
+    handler: Callable[[Ctx, P], Awaitable[R]]
     #: Changes the stored config: the client is told with byok/config/changed afterwards.
     mutates: bool = False
 
@@ -54,50 +37,67 @@ class Method:
         return self.name.replace("/", ".")
 
 
-def _config_op(operation: str, takes_params: bool) -> Handler:
+def _config(operation: Callable[[CS, P], R]) -> Callable[[Ctx, P], Awaitable[R]]:
     """A ConfigService operation, run off the event loop (it touches files and the keyring)."""
 
-    def fresh(app: App, params: Any) -> BaseModel:
+    def fresh(app: App, params: P) -> R:
         # One stat call: another window's save or a hand edit is seen at once, not only
         # at the watcher's next tick.
         app.store.reload_if_changed()
-        call = getattr(app.config, operation)
-        result: BaseModel = call(params) if takes_params else call()
-        return result
+        return operation(app.config, params)
 
-    async def run(ctx: Ctx, params: Any) -> BaseModel:
+    async def run(ctx: Ctx, params: P) -> R:
         return await asyncio.to_thread(fresh, ctx.app, params)
 
     return run
 
 
-# (method, params, result, ConfigService operation, changes the stored config)
-_CONFIG_OPS: list[tuple[str, type[BaseModel], type[BaseModel], str, bool]] = [
-    ("byok/templates/list", api.Empty, api.TemplatesResult, "templates_list", False),
-    ("byok/providers/list", api.Empty, api.ProvidersResult, "providers_list", False),
-    ("byok/providers/get", api.ProviderIdParams, api.ProviderResult, "provider_get", False),
-    ("byok/providers/add", api.ProviderAddParams, api.ProviderResult, "provider_add", True),
-    (
-        "byok/providers/update",
-        api.ProviderUpdateParams,
-        api.ProviderResult,
-        "provider_update",
-        True,
+def _templates(config: CS, params: api.Empty) -> api.TemplatesResult:
+    return config.templates_list()
+
+
+def _providers(config: CS, params: api.Empty) -> api.ProvidersResult:
+    return config.providers_list()
+
+
+def _active(config: CS, params: api.Empty) -> api.ActiveResult:
+    return config.active_get()
+
+
+def _read(name: str, params: type[P], result: type[R], op: Callable[[CS, P], R]) -> Method[P, R]:
+    return Method(name, params, result, _config(op))
+
+
+def _change(name: str, params: type[P], result: type[R], op: Callable[[CS, P], R]) -> Method[P, R]:
+    return Method(name, params, result, _config(op), mutates=True)
+
+
+METHODS: list[Method[Any, Any]] = [
+    Method("byok/vocabulary", api.Empty, api.VocabularyResult, features.vocabulary),
+    _read("byok/templates/list", api.Empty, api.TemplatesResult, _templates),
+    _read("byok/providers/list", api.Empty, api.ProvidersResult, _providers),
+    _read("byok/providers/get", api.ProviderIdParams, api.ProviderResult, CS.provider_get),
+    _change("byok/providers/add", api.ProviderAddParams, api.ProviderResult, CS.provider_add),
+    _change(
+        "byok/providers/update", api.ProviderUpdateParams, api.ProviderResult, CS.provider_update
     ),
-    ("byok/providers/remove", api.ProviderIdParams, api.Removed, "provider_remove", True),
-    ("byok/models/add", api.ModelAddParams, api.ModelResult, "model_add", True),
-    ("byok/models/update", api.ModelUpdateParams, api.ModelResult, "model_update", True),
-    ("byok/models/remove", api.ModelRemoveParams, api.Removed, "model_remove", True),
-    ("byok/active/get", api.Empty, api.ActiveResult, "active_get", False),
-    ("byok/active/set", api.ActiveSetParams, api.ActiveResult, "active_set", True),
+    _change("byok/providers/remove", api.ProviderIdParams, api.Removed, CS.provider_remove),
+    Method("byok/providers/test", api.ProviderIdParams, api.TestResult, features.providers_test),
+    Method(
+        "byok/providers/discover",
+        api.ProviderIdParams,
+        api.DiscoverResult,
+        features.providers_discover,
+    ),
+    Method("byok/providers/detect", api.Empty, api.DetectResult, features.providers_detect),
+    _change("byok/models/add", api.ModelAddParams, api.ModelResult, CS.model_add),
+    _change("byok/models/update", api.ModelUpdateParams, api.ModelResult, CS.model_update),
+    _change("byok/models/remove", api.ModelRemoveParams, api.Removed, CS.model_remove),
+    _read("byok/active/get", api.Empty, api.ActiveResult, _active),
+    _change("byok/active/set", api.ActiveSetParams, api.ActiveResult, CS.active_set),
+    Method("byok/chat", api.ChatParams, api.ChatResult, features.chat),
+    Method("byok/complete", api.CompleteParams, api.CompleteResult, features.complete),
+    Method("byok/embeddings", api.EmbeddingsParams, api.EmbeddingsResult, features.embeddings),
+    Method("byok/usage", api.UsageParams, api.UsageResult, features.usage),
+    Method("byok/status", api.Empty, api.StatusResult, features.status),
 ]
-
-METHODS: list[Method] = [
-    Method(name, params, result, _config_op(op, params is not api.Empty), mutates=mutates)
-    for name, params, result, op, mutates in _CONFIG_OPS
-]
-
-
-def register(method: Method) -> None:
-    """Add a row (used by feature modules that own their handlers)."""
-    METHODS.append(method)

@@ -18,7 +18,7 @@ from pygls.lsp.server import LanguageServer
 from byok_ls import __version__
 from byok_ls.app import App
 from byok_ls.errors import ByokError, ErrorKind, scrub
-from byok_ls.lsp import features  # noqa: F401  (registers the provider-facing methods)
+from byok_ls.lsp import features
 from byok_ls.lsp.converter import raw_converter
 from byok_ls.lsp.errors import from_byok, from_validation
 from byok_ls.lsp.methods import METHODS, Method
@@ -139,7 +139,7 @@ class ByokServer(LanguageServer):
             self._watcher = asyncio.get_running_loop().create_task(self.watch_config())
 
 
-async def call(server: ByokServer, method: Method, raw: Any) -> Any:
+async def call(server: ByokServer, method: Method[Any, Any], raw: Any) -> Any:
     """Validate ``raw`` params, run the operation, and return camelCase JSON."""
     if raw is None:
         raw = {}
@@ -192,16 +192,7 @@ async def inline(
 ) -> types.InlineCompletionList:
     uri, pos = params.text_document.uri, params.position
     try:
-        server.app.store.reload_if_changed()
-        text, language_id = server.document(uri)
-        answer = await server.app.completion.complete(
-            uri,
-            text,
-            pos.line,
-            pos.character,
-            language_id=language_id,
-            encoding=server.position_encoding(),
-        )
+        answer = await features.complete_at(server, uri, pos.line, pos.character)
     except ByokError as exc:
         raise from_byok(exc) from None
     if not answer.text:
@@ -212,7 +203,7 @@ async def inline(
     )
 
 
-def _bind(server: ByokServer, method: Method) -> None:
+def _bind(server: ByokServer, method: Method[Any, Any]) -> None:
     async def handler(params: Any) -> Any:
         return await call(server, method, params)
 

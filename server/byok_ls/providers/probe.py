@@ -42,6 +42,7 @@ _STATUS: dict[ErrorKind, ProbeStatus] = {
     ErrorKind.TIMEOUT: "timeout",
     ErrorKind.SERVER_ERROR: "server_error",
     ErrorKind.OVERLOADED: "server_error",
+    ErrorKind.MISSING_KEY: "missing_key",
 }
 
 #: Default loopback ports of the local servers with a built-in template.
@@ -58,9 +59,7 @@ DETECT_PORTS_ENV = "BYOK_LS_DETECT_PORTS"
 
 
 @dataclass(frozen=True)
-class TestResult:
-    __test__ = False  # not a pytest test class, despite the name
-
+class CheckResult:
     ok: bool
     status: ProbeStatus
     latency_ms: int
@@ -79,12 +78,12 @@ def _elapsed_ms(start: float) -> int:
     return round((time.monotonic() - start) * 1000)
 
 
-async def test_endpoint(
+async def check_endpoint(
     endpoint: Endpoint,
     model_hint: str | None,
     *,
     client: httpx.AsyncClient | None = None,
-) -> TestResult:
+) -> CheckResult:
     """The cheapest real call that proves base URL and key work: the model listing, or a
     one-token chat with ``model_hint`` where the provider has no listing."""
     quick = replace(
@@ -116,7 +115,7 @@ async def test_endpoint(
                 async for _event in adapter.chat(request, stream=False):
                     pass
             else:
-                return TestResult(
+                return CheckResult(
                     False,
                     "not_found",
                     0,
@@ -125,9 +124,9 @@ async def test_endpoint(
                 )
     except ByokError as error:
         status = _STATUS.get(error.kind, "bad_response")
-        return TestResult(False, status, _elapsed_ms(start), error.message)
+        return CheckResult(False, status, _elapsed_ms(start), error.message)
     except TimeoutError:
-        return TestResult(
+        return CheckResult(
             False,
             "timeout",
             _elapsed_ms(start),
@@ -139,7 +138,7 @@ async def test_endpoint(
             await http.aclose()
     ms = _elapsed_ms(start)
     listed = f"; {found} model{'s' if found != 1 else ''} listed" if found else ""
-    return TestResult(True, "ok", ms, f"{who} answered in {ms} ms{listed}.", found)
+    return CheckResult(True, "ok", ms, f"{who} answered in {ms} ms{listed}.", found)
 
 
 async def discover(endpoint: Endpoint) -> list[DiscoveredModel]:
@@ -240,7 +239,3 @@ async def detect_local(
             *(_detect_one(client, t, host, p, timeout_s) for t, p in ports.items())
         )
     return [d for d in found if d is not None]
-
-
-# Tell pytest that this function, when imported into a test module, is not a test.
-test_endpoint.__test__ = False  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ __all__ = ["ReasoningStyle", "WireFormat"]
 ProbeStatus = Literal[
     "ok",
     "auth_failed",
+    "missing_key",
     "out_of_credit",
     "rate_limited",
     "not_found",

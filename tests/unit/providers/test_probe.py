@@ -11,8 +11,7 @@ import httpx
 import pytest
 
 from byok_ls.providers import probe
-from byok_ls.providers.probe import Detected, detect_local
-from byok_ls.providers.probe import test_endpoint as check_endpoint
+from byok_ls.providers.probe import Detected, check_endpoint, detect_local
 
 from .conftest import Recorder, make_endpoint
 

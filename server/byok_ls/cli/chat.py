@@ -10,14 +10,26 @@ import argparse
 import asyncio
 import json
 import sys
-from typing import Any, TextIO
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any, TextIO
 
 from byok_ls import api
 from byok_ls.app import App
 from byok_ls.chat import ChatState, new_chat_id
+from byok_ls.cli.common import verb
+from byok_ls.cli.output import fail, fail_with
 from byok_ls.errors import ByokError
+
+if TYPE_CHECKING:
+    from byok_ls.cli.common import SubParsers
+
+
+def register(sub: SubParsers) -> None:
+    chat = verb(
+        sub, "chat", "ask the active chat model (prompt from the argument or stdin)", run_chat
+    )
+    chat.add_argument("prompt", nargs="?")
+    chat.add_argument("--model", help="<provider id>/<model name>")
+    chat.add_argument("--system")
 
 
 class _Printer:
@@ -97,32 +109,20 @@ async def _run(app: App, params: api.ChatParams, printer: _Printer) -> api.ChatR
 def run_chat(app: App, args: argparse.Namespace) -> int:
     prompt = _prompt(args)
     if not prompt.strip():
-        print(
-            'error: no prompt: give it as an argument (byok-ls chat "question") or on stdin',
-            file=sys.stderr,
-        )
-        return 2
-    try:
-        params = _params(args, prompt)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        print(f"error: {where}: {first['msg']}", file=sys.stderr)
-        return 2
-    as_json = bool(getattr(args, "json", False))
-    printer = _Printer(sys.stdout, sys.stderr, quiet=as_json)
+        return fail('no prompt: give it as an argument (byok-ls chat "question") or on stdin', 2)
+    params = _params(args, prompt)
+    printer = _Printer(sys.stdout, sys.stderr, quiet=args.json)
     try:
         result = asyncio.run(_run(app, params, printer))
     except ByokError as exc:
-        if not as_json:
+        if not args.json:
             printer.out.flush()
             if not printer.last.endswith("\n"):
                 sys.stdout.write("\n")
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 1
+        return fail_with(exc)
     except KeyboardInterrupt:
         print("\nerror: interrupted", file=sys.stderr)
         return 130
-    if as_json:
+    if args.json:
         print(json.dumps(result.model_dump(mode="json", by_alias=True), ensure_ascii=False))
     return 0

@@ -7,17 +7,28 @@ Reads the same usage database as the language server; safe to run while servers 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
+from typing import TYPE_CHECKING
 
 from byok_ls import api
 from byok_ls.app import App
+from byok_ls.cli.common import verb
+from byok_ls.cli.output import as_json, fail_with, table
 from byok_ls.errors import ByokError, ErrorKind
 from byok_ls.usage import UsageReport, UsageRow
 from byok_ls.usage.report import validate_group_by
 
+if TYPE_CHECKING:
+    from byok_ls.cli.common import SubParsers
+
 _LABELS = {"day": "DAY", "provider": "PROVIDER", "model": "MODEL", "task": "TASK"}
+
+
+def register(sub: SubParsers) -> None:
+    usage = verb(sub, "usage", "what you spent, per provider and model", run_usage)
+    usage.add_argument("--since", help="YYYY-MM-DD")
+    usage.add_argument("--until", help="YYYY-MM-DD (the day itself not included)")
+    usage.add_argument("--group-by", default="provider,model,task")
 
 
 def parse_day(text: str, option: str) -> float:
@@ -57,8 +68,6 @@ def _tokens(value: int, estimated: bool) -> str:
 
 
 def render_table(report: UsageReport, group_by: list[str], since: str | None) -> str:
-    from byok_ls.cli import _table
-
     dims = [d for d in ("day", "provider", "model", "task") if d in group_by]
     headers = [_LABELS[d] for d in dims] + [
         "REQUESTS",
@@ -89,7 +98,7 @@ def render_table(report: UsageReport, group_by: list[str], since: str | None) ->
         rows.append(cells(report.totals, ["TOTAL"] + [""] * (len(dims) - 1)))
     else:
         rows = [cells(report.totals, [])]
-    lines = [_table(rows, headers)]
+    lines = [table(rows, headers)]
     if any(r.estimated for r in report.rows):
         lines.append("~ token counts estimated where the provider reported none.")
     if any(r.cost_usd is None for r in report.rows):
@@ -100,18 +109,16 @@ def render_table(report: UsageReport, group_by: list[str], since: str | None) ->
 def run_usage(app: App, args: argparse.Namespace) -> int:
     try:
         since = parse_day(args.since, "--since") if args.since else None
-        until = parse_day(args.until, "--until") if getattr(args, "until", None) else None
+        until = parse_day(args.until, "--until") if args.until else None
         group_by = parse_group_by(args.group_by or "provider,model,task")
     except ByokError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 2
+        return fail_with(exc, 2)
     try:
         report = app.ledger.query(since, until, group_by)
     finally:
         app.ledger.close()
     if args.json:
-        result = api.UsageResult.model_validate(report.to_json())  # the byok/usage shape
-        print(json.dumps(result.model_dump(mode="json", by_alias=True), indent=2))
+        print(as_json(api.UsageResult.model_validate(report.to_json())))  # the byok/usage shape
     else:
         print(render_table(report, group_by, args.since))
     return 0

@@ -1,0 +1,25 @@
+"""What an operation may use besides its params (the server implements it)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from byok_ls.app import App
+
+
+class Ctx(Protocol):
+    app: App
+
+    def notify(self, method: str, payload: dict[str, Any]) -> None: ...
+
+    def document(self, uri: str) -> tuple[str, str]:
+        """The server's copy of an open document: (text, language id)."""
+        ...
+
+    def position_encoding(self) -> str:
+        """The position encoding negotiated at initialize ("utf-16" unless agreed otherwise)."""
+        ...
+
+    def loop_lag_max_ms(self) -> float | None:
+        """Longest event-loop stall since the last call, when the lag monitor is on."""
+        ...
