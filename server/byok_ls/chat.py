@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from byok_ls import api
 from byok_ls.completion.tokens import TokenCounter
@@ -36,7 +34,19 @@ MESSAGE_OVERHEAD = 4
 #: Smallest answer worth asking for; below this the request is refused as too long.
 MIN_ANSWER_TOKENS = 16
 
-DeltaSink = Callable[[dict[str, Any]], None]
+
+@dataclass(frozen=True)
+class Answering:
+    """An attempt starts: the pieces that follow come from this model."""
+
+    model_id: str
+    #: Not the model asked for (or the active one): an earlier one failed or was skipped.
+    fallback: bool
+
+
+#: What a chat reports while it runs, in order: Answering, then pieces of the answer.
+ChatEvent = Answering | TextDelta | ReasoningDelta | ToolCallDelta
+ChatListener = Callable[[ChatEvent], None]
 
 
 @dataclass
@@ -51,14 +61,20 @@ class ChatState:
     input_tokens: int = 0
     output_tokens: int = 0
     estimated: bool = False
-    index: int = 0
+    #: Some of the answer was reported to the listener (the user has seen it).
     delivered: bool = False
 
-    def partial(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"chatId": self.chat_id, "content": self.content}
-        if self.reasoning:
-            data["reasoning"] = self.reasoning
-        return data
+    def add(self, piece: TextDelta | ReasoningDelta | ToolCallDelta) -> None:
+        self.delivered = True
+        if isinstance(piece, TextDelta):
+            self.content += piece.text
+        elif isinstance(piece, ReasoningDelta):
+            self.reasoning += piece.text
+        else:
+            call = self.tool_calls.setdefault(piece.index, {"id": "", "name": "", "arguments": ""})
+            call["id"] = piece.id or call["id"]
+            call["name"] = piece.name or call["name"]
+            call["arguments"] += piece.arguments
 
 
 def _parts(content: str | list[api.ContentPart]) -> str | tuple[ContentPart, ...]:
@@ -107,64 +123,6 @@ def to_messages(params: api.ChatParams) -> tuple[ChatMessage, ...]:
         )
         for m in params.messages
     )
-
-
-class DeltaStream:
-    """Sends ``byok/chat/delta`` notifications for one attempt, in order.
-
-    The first piece of a burst goes out at once; pieces of the same kind that follow within
-    the same event-loop turn (a backlog read from the socket at once) are merged into one
-    notification sent on the next turn, so a fast stream costs the client far fewer
-    messages without delaying the first one.
-    """
-
-    __slots__ = ("_base", "_pending", "_scheduled", "_sink", "_state")
-
-    def __init__(self, state: ChatState, target: Target, sink: DeltaSink) -> None:
-        self._state = state
-        self._sink = sink
-        self._base = {
-            "chatId": state.chat_id,
-            "modelId": target.model_id,
-            "fallback": target.fallback,
-        }
-        self._pending: dict[str, Any] | None = None
-        self._scheduled = False
-
-    def add(self, kind: str, text: str) -> None:
-        self._state.delivered = True
-        if not self._scheduled:
-            # First piece of a burst: out at once; later pieces of this loop turn wait.
-            self._scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush_soon)
-            self.flush()
-            self._send({kind: text})
-            return
-        pending = self._pending
-        if pending is not None and kind in pending:
-            pending[kind] += text
-        else:
-            self.flush()
-            self._pending = {kind: text}
-
-    def tool_call(self, fragment: dict[str, Any]) -> None:
-        self._state.delivered = True
-        self.flush()
-        self._send({"toolCall": fragment})
-
-    def _flush_soon(self) -> None:
-        self._scheduled = False
-        self.flush()
-
-    def flush(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            self._send(pending)
-
-    def _send(self, payload: dict[str, Any]) -> None:
-        state = self._state
-        self._sink({**self._base, "index": state.index, **payload})
-        state.index += 1
 
 
 class ChatService:
@@ -244,9 +202,11 @@ class ChatService:
         return request, input_tokens, counter.estimated
 
     async def run(
-        self, params: api.ChatParams, state: ChatState, on_delta: DeltaSink
+        self, params: api.ChatParams, state: ChatState, listener: ChatListener
     ) -> api.ChatResult:
-        attempt = _ChatAttempt(self, params, state, on_delta)
+        """Route the chat and stream its answer to ``listener``; ``state`` holds what
+        arrived, also when this raises or is cancelled."""
+        attempt = _ChatAttempt(self, params, state, listener)
         _, target = await self.router.run_streamed("chat", params.model_id, attempt)
         calls = [
             api.ToolCallView(id=c["id"], name=c["name"], arguments=c["arguments"])
@@ -267,13 +227,17 @@ class _ChatAttempt:
     """One streamed answer per target; what the user saw of it is counted if it breaks off."""
 
     def __init__(
-        self, service: ChatService, params: api.ChatParams, state: ChatState, sink: DeltaSink
+        self,
+        service: ChatService,
+        params: api.ChatParams,
+        state: ChatState,
+        listener: ChatListener,
     ) -> None:
         self.service = service
         self.params = params
         self.messages = to_messages(params)
         self.state = state
-        self.sink = sink
+        self.listener = listener
         #: Set by each attempt: what a broken-off answer is counted with.
         self.counting: tuple[TokenCounter, int] | None = None
 
@@ -293,39 +257,16 @@ class _ChatAttempt:
         counter = await counter_for(target.model.tokenizer)
         self.counting = (counter, counted_input)
         usage: Usage | None = None
-        out = DeltaStream(state, target, self.sink)
-        try:
-            async for event in adapter_for(target.endpoint).chat(request, stream=True):
-                if isinstance(event, TextDelta):
-                    state.content += event.text
-                    out.add("text", event.text)
-                elif isinstance(event, ReasoningDelta):
-                    state.reasoning += event.text
-                    out.add("reasoning", event.text)
-                elif isinstance(event, ToolCallDelta):
-                    call = state.tool_calls.setdefault(
-                        event.index, {"id": "", "name": "", "arguments": ""}
-                    )
-                    call["id"] = event.id or call["id"]
-                    call["name"] = event.name or call["name"]
-                    call["arguments"] += event.arguments
-                    fragment: dict[str, Any] = {
-                        "index": event.index,
-                        "arguments": event.arguments,
-                    }
-                    if event.id:
-                        fragment["id"] = event.id
-                    if event.name:
-                        fragment["name"] = event.name
-                    out.tool_call(fragment)
-                elif isinstance(event, Usage):
-                    usage = event
-                elif isinstance(event, Finish):
-                    state.finish_reason = event.reason
-        finally:
-            # Whatever happens next (result, error, cancellation), the client has seen
-            # every piece that went into state.content first.
-            out.flush()
+        tell = self.listener
+        tell(Answering(target.model_id, target.fallback))
+        async for event in adapter_for(target.endpoint).chat(request, stream=True):
+            if isinstance(event, Usage):
+                usage = event
+            elif isinstance(event, Finish):
+                state.finish_reason = event.reason
+            elif isinstance(event, TextDelta | ReasoningDelta | ToolCallDelta):
+                state.add(event)
+                tell(event)
         if usage is not None:
             state.input_tokens, state.output_tokens = usage.input_tokens, usage.output_tokens
             state.estimated = False

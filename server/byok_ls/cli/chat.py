@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from byok_ls import api
 from byok_ls.app import App
-from byok_ls.chat import ChatState, new_chat_id
+from byok_ls.chat import ChatEvent, ChatState, new_chat_id
 from byok_ls.cli.common import verb
 from byok_ls.cli.output import fail, fail_with
 from byok_ls.errors import ByokError
+from byok_ls.providers.types import ReasoningDelta, TextDelta
 
 if TYPE_CHECKING:
     from byok_ls.cli.common import SubParsers
@@ -42,23 +43,21 @@ class _Printer:
         self.thinking = False
         self.last = "\n"
 
-    def __call__(self, delta: dict[str, Any]) -> None:
+    def __call__(self, event: ChatEvent) -> None:
         if self.quiet:
             return
-        reasoning = delta.get("reasoning")
-        if reasoning:
+        if isinstance(event, ReasoningDelta) and event.text:
             self.thinking = True
-            self.err.write(reasoning)
+            self.err.write(event.text)
             self.err.flush()
-        text = delta.get("text")
-        if text:
+        elif isinstance(event, TextDelta) and event.text:
             if self.thinking:
                 self.err.write("\n")
                 self.err.flush()
                 self.thinking = False
-            self.out.write(text)
+            self.out.write(event.text)
             self.out.flush()
-            self.last = text
+            self.last = event.text
 
     def finish(self, result: api.ChatResult) -> None:
         if self.thinking:

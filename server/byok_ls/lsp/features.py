@@ -4,7 +4,7 @@ each unpacks its params, calls a service and returns the ``api`` result."""
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pygls.exceptions import JsonRpcException
 
@@ -13,6 +13,7 @@ from byok_ls.errors import ByokError, ErrorKind
 from byok_ls.lsp.context import Ctx
 
 if TYPE_CHECKING:
+    from byok_ls.chat import ChatState
     from byok_ls.completion.engine import Answer
 
 REQUEST_CANCELLED = -32800
@@ -42,26 +43,37 @@ async def vocabulary(ctx: Ctx, params: api.Empty) -> api.VocabularyResult:
     return api.vocabulary()
 
 
+def _partial(state: ChatState) -> dict[str, Any]:
+    """What a chat that broke off or was cancelled had shown (``data.partial``)."""
+    data: dict[str, Any] = {"chatId": state.chat_id, "content": state.content}
+    if state.reasoning:
+        data["reasoning"] = state.reasoning
+    return data
+
+
 async def chat(ctx: Ctx, params: api.ChatParams) -> api.ChatResult:
     from byok_ls.chat import ChatState, new_chat_id
+    from byok_ls.lsp.chat_stream import DeltaStream
 
     ctx.app.store.reload_if_changed()
     state = ChatState(params.chat_id or new_chat_id())
+    deltas = DeltaStream(state.chat_id, lambda delta: ctx.notify("byok/chat/delta", delta))
     try:
-        return await ctx.app.chat.run(
-            params, state, lambda delta: ctx.notify("byok/chat/delta", delta)
-        )
+        return await ctx.app.chat.run(params, state, deltas)
     except asyncio.CancelledError:
         # Answer the cancelled request with what arrived so far, as the client asked.
         raise JsonRpcException(
             message="The chat request was cancelled.",
             code=REQUEST_CANCELLED,
-            data={"kind": ErrorKind.CANCELLED.value, **state.partial()},
+            data={"kind": ErrorKind.CANCELLED.value, **_partial(state)},
         ) from None
     except ByokError as exc:
         if state.delivered:
-            exc.extra.setdefault("partial", state.partial())
+            exc.extra.setdefault("partial", _partial(state))
         raise
+    finally:
+        # Every piece that went into the answer reaches the client before the answer.
+        deltas.flush()
 
 
 async def complete_at(
