@@ -154,7 +154,7 @@ async def main() -> None:
     for name in ("config", "data", "cache"):
         (tmp / name).mkdir()
         env[f"BYOK_LS_{name.upper()}_DIR"] = str(tmp / name)
-    env["PYTHON_KEYRING_BACKEND"] = "byok_ls.secrets.MemoryKeyring"
+    env["PYTHON_KEYRING_BACKEND"] = "tests.support.keyrings.MemoryKeyring"
     fake = FakeServer("openai", expect_key=KEY)
     fake.start()
     bench = Bench(fake)

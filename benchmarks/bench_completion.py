@@ -63,9 +63,10 @@ async def start_server(home: Path) -> LanguageClient:
     for name in ("config", "data", "cache"):
         (home / name).mkdir()
         env[f"BYOK_LS_{name.upper()}_DIR"] = str(home / name)
-    env["PYTHON_KEYRING_BACKEND"] = "byok_ls.secrets.MemoryKeyring"
+    env["PYTHON_KEYRING_BACKEND"] = "tests.support.keyrings.MemoryKeyring"
     env["HF_HUB_OFFLINE"] = "1"
-    env["PYTHONPATH"] = str(ROOT / "server")
+    # The server imports the test keyring from this checkout (tests.support.keyrings).
+    env["PYTHONPATH"] = os.pathsep.join((str(ROOT), str(ROOT / "server")))
     client = LanguageClient(converter_factory=raw_converter)
     register_lsp_features(client)
     client.feature("byok/config/changed")(lambda params: None)

@@ -69,7 +69,7 @@ def main() -> None:
         env.update(
             BYOK_LS_CONFIG_DIR=os.path.join(tmp, "config"),
             BYOK_LS_DATA_DIR=os.path.join(tmp, "data"),
-            PYTHON_KEYRING_BACKEND="byok_ls.secrets.MemoryKeyring",
+            PYTHON_KEYRING_BACKEND="tests.support.keyrings.MemoryKeyring",
         )
         server_initialize(env)  # warm the OS file cache and .pyc files
         bare = [bare_python() for _ in range(runs)]

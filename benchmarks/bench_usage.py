@@ -207,7 +207,7 @@ def main() -> None:
         for name in ("config", "data", "cache"):
             (Path(d) / name).mkdir()
             os.environ[f"BYOK_LS_{name.upper()}_DIR"] = str(Path(d) / name)
-        os.environ["PYTHON_KEYRING_BACKEND"] = "byok_ls.secrets.MemoryKeyring"
+        os.environ["PYTHON_KEYRING_BACKEND"] = "tests.support.keyrings.MemoryKeyring"
         bench_request_path(args.calls)
         # A fresh data dir for the report: only the generated rows are in it.
         data = Path(d) / "report-data"

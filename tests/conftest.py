@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +25,10 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[d
     monkeypatch.setenv("BYOK_LS_CONFIG_DIR", str(dirs["config"]))
     monkeypatch.setenv("BYOK_LS_DATA_DIR", str(dirs["data"]))
     monkeypatch.setenv("BYOK_LS_CACHE_DIR", str(dirs["cache"]))
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "byok_ls.secrets.MemoryKeyring")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.support.keyrings.MemoryKeyring")
+    # Server processes started by a test load that backend from this checkout.
+    path = os.environ.get("PYTHONPATH")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT) + (os.pathsep + path if path else ""))
     yield dirs
 
 

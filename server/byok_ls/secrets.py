@@ -217,13 +217,3 @@ class KeyStore:
             field="apiKey",
         )
 
-
-def __getattr__(name: str) -> Any:
-    # The test backends subclass keyring's base class; importing keyring eagerly would cost
-    # every start-up, so they live in their own module and are reached through here
-    # (``PYTHON_KEYRING_BACKEND=byok_ls.secrets.MemoryKeyring``).
-    if name in ("MemoryKeyring", "FailingKeyring"):
-        from byok_ls import test_keyrings
-
-        return getattr(test_keyrings, name)
-    raise AttributeError(name)

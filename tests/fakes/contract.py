@@ -66,6 +66,7 @@ class Specs:
                 ),
             ]
         )
+        self.registry = registry
         self._validators: dict[str, Draft202012Validator] = {
             kind: Draft202012Validator({"$ref": ref}, registry=registry)
             for kind, ref in SPEC_SCHEMAS.items()
@@ -73,6 +74,14 @@ class Specs:
         for kind, schema in HAND_SCHEMAS.items():
             self._validators[kind] = Draft202012Validator(schema)
         self._lock = threading.Lock()
+
+    def assert_valid(self, ref: str, body: Any) -> None:
+        """Fail with every problem of ``body`` against the schema at ``ref``
+        (``urn:openai#/components/schemas/...``)."""
+        validator = Draft202012Validator({"$ref": ref}, registry=self.registry)
+        with self._lock:
+            errors = sorted(validator.iter_errors(body), key=lambda e: list(e.path))
+        assert not errors, "\n".join(f"{list(e.path)}: {e.message[:300]}" for e in errors[:5])
 
     def kinds(self) -> list[str]:
         return sorted(self._validators)

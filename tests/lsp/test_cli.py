@@ -181,7 +181,7 @@ def test_custom_provider_offers_to_take_a_key(isolated_dirs: dict[str, Path]) ->
 
 def test_keyring_failure_names_the_command_line_flag(isolated_dirs: dict[str, Path]) -> None:
     """A CLI user is told about --key-env, not the LSP field apiKeyEnv."""
-    failing = {"PYTHON_KEYRING_BACKEND": "byok_ls.test_keyrings.FailingKeyring"}
+    failing = {"PYTHON_KEYRING_BACKEND": "tests.support.keyrings.FailingKeyring"}
     done = byok("providers", "add", "openai", "--key", "sk-test-cli-0123456789abcd", env=failing)
     assert done.returncode == 1
     assert "--key-env" in done.stderr and "apiKeyEnv" not in done.stderr, done.stderr

@@ -208,7 +208,7 @@ def server_dirs(base: Path) -> dict[str, str]:
         "BYOK_LS_CONFIG_DIR": str(dirs["config"]),
         "BYOK_LS_DATA_DIR": str(dirs["data"]),
         "BYOK_LS_CACHE_DIR": str(dirs["cache"]),
-        "PYTHON_KEYRING_BACKEND": "byok_ls.secrets.MemoryKeyring",
+        "PYTHON_KEYRING_BACKEND": "tests.support.keyrings.MemoryKeyring",
         "HF_HUB_OFFLINE": "1",
         **SERVER_KEYS,
     }

@@ -366,7 +366,7 @@ async def test_save_gives_up_with_conflict_when_the_lock_is_never_released(
 async def test_failing_keyring_refuses_the_key_cleanly_and_adds_nothing(
     openai_fake: FakeServer, isolated_dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "byok_ls.secrets.FailingKeyring")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.support.keyrings.FailingKeyring")
     monkeypatch.setenv("HARDENING_TEST_KEY", KEY)
     session = await start()
     try:

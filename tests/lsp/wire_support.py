@@ -36,7 +36,7 @@ def server_env_for(dirs: dict[str, Path], extra: dict[str, str] | None = None) -
         "BYOK_LS_CONFIG_DIR": str(dirs["config"]),
         "BYOK_LS_DATA_DIR": str(dirs["data"]),
         "BYOK_LS_CACHE_DIR": str(dirs["cache"]),
-        "PYTHON_KEYRING_BACKEND": "byok_ls.secrets.MemoryKeyring",
+        "PYTHON_KEYRING_BACKEND": "tests.support.keyrings.MemoryKeyring",
         # Template tokenizers are hf:// specs: never try to download them here.
         "HF_HUB_OFFLINE": "1",
     }

@@ -50,7 +50,7 @@ def test_no_keyring_backend_names_both_ways_out(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_failing_keyring_is_reported_not_crashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "byok_ls.secrets.FailingKeyring")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.support.keyrings.FailingKeyring")
     store = KeyStore()
     assert store.get("a") == (None, None)
     with pytest.raises(ByokError) as info:

@@ -5,21 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
-import jsonschema  # type: ignore[import-untyped]
 import pytest
-import yaml
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
 from byok_ls.providers.registry import close_all
 from byok_ls.providers.retry import RetryPolicy
 from byok_ls.providers.types import Endpoint, Profile, WireFormat
+from tests.fakes.contract import load_specs
 
-SPECS = Path("/work/shared/specs")
 KEY = "sk-test-0123456789abcdefghijklmnop"
 
 
@@ -94,34 +89,17 @@ async def collect(events: Any) -> list[Any]:
 
 
 class Specs:
-    """Validators for request bodies, with $refs resolved over the whole document."""
+    """Request bodies checked against the official schemas (loaded once, by
+    ``tests/fakes/contract.py``, from the shared specs folder beside the repository)."""
 
     def __init__(self) -> None:
-        with open(SPECS / "openai-openapi.yaml", "rb") as f:
-            openai = yaml.load(f, Loader=yaml.CSafeLoader)
-        anthropic = json.loads((SPECS / "anthropic-openapi.json").read_text())
-        self.registry: Registry[Any] = Registry().with_resources(
-            [
-                ("urn:openai", Resource.from_contents(openai, default_specification=DRAFT202012)),
-                (
-                    "urn:anthropic",
-                    Resource.from_contents(anthropic, default_specification=DRAFT202012),
-                ),
-            ]
-        )
-
-    def validator(self, ref: str) -> jsonschema.protocols.Validator:
-        return jsonschema.Draft202012Validator({"$ref": ref}, registry=self.registry)
-
-    def check(self, ref: str, body: Any) -> None:
-        errors = sorted(self.validator(ref).iter_errors(body), key=lambda e: list(e.path))
-        assert not errors, "\n".join(f"{list(e.path)}: {e.message[:300]}" for e in errors[:5])
+        self._specs = load_specs()
 
     def openai(self, schema: str, body: Any) -> None:
-        self.check(f"urn:openai#/components/schemas/{schema}", body)
+        self._specs.assert_valid(f"urn:openai#/components/schemas/{schema}", body)
 
     def anthropic_messages(self, body: Any) -> None:
-        self.check("urn:anthropic#/components/schemas/CreateMessageParams", body)
+        self._specs.assert_valid("urn:anthropic#/components/schemas/CreateMessageParams", body)
 
 
 @pytest.fixture(scope="session")

@@ -145,7 +145,9 @@ export class Session {
           EXTENSIONS_GALLERY: '{}',
           BYOK_LS_CONFIG_DIR: this.configDir,
           BYOK_LS_DATA_DIR: this.dataDir,
-          PYTHON_KEYRING_BACKEND: 'byok_ls.secrets.MemoryKeyring',
+          PYTHON_KEYRING_BACKEND: 'tests.support.keyrings.MemoryKeyring',
+          // The server loads that test keyring from this checkout.
+          PYTHONPATH: [path.dirname(CLIENT), process.env.PYTHONPATH].filter(Boolean).join(path.delimiter),
           ...this.opts.env,
         },
       },

@@ -1,7 +1,9 @@
 """Keyring backends for tests and CI, so tests never touch the real keychain.
 
-Selected with ``PYTHON_KEYRING_BACKEND=byok_ls.secrets.MemoryKeyring`` (or ``FailingKeyring``
-for fault tests).
+Selected with ``PYTHON_KEYRING_BACKEND=tests.support.keyrings.MemoryKeyring`` (or
+``FailingKeyring`` for fault tests); the repository root must be on ``PYTHONPATH`` for a
+server process to find them (tests/conftest.py puts it there). They live outside the
+``byok_ls`` package so that no user environment can select them.
 """
 
 from __future__ import annotations
