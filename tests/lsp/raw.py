@@ -16,6 +16,9 @@ from typing import Any
 
 from tests.lsp.conftest import server_env
 
+#: Pass as ``params`` to send a request without a ``params`` member.
+OMIT: Any = object()
+
 
 class RawServer:
     def __init__(self) -> None:
@@ -94,7 +97,10 @@ class RawServer:
         msg_id = next(self._ids)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiters[msg_id] = future
-        self.send({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
+        message = {"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params}
+        if params is OMIT:
+            del message["params"]
+        self.send(message)
         return future
 
     async def request(self, method: str, params: Any, timeout: float = 15) -> dict[str, Any]:

@@ -81,6 +81,9 @@ async def test_cancel_request_closes_the_upstream_connection(
     with pytest.raises(JsonRpcException) as info:
         await pending
     assert info.value.code == REQUEST_CANCELLED
+    # The same shape as a cancelled chat, so a client handles both one way.
+    assert info.value.data == {"kind": "cancelled"}
+    assert info.value.message == "The completion request was cancelled."
     [request] = await openai_fake.wait_for_async(lambda rs: rs[0].finished)
     assert request.closed_early and not request.completed
     # Asking again works (nothing was cached from the cancelled request).

@@ -18,6 +18,9 @@ from pygls.protocol import (
 
 
 def _keep(obj: dict[str, Any], cls: type[Any]) -> Any:
+    if cls is not JsonRPCResponseMessage and "params" not in obj:
+        # JSON-RPC lets a request or notification leave params out; pygls' classes require it.
+        obj = {**obj, "params": None}
     return cls(**obj)
 
 

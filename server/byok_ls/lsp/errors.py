@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import ValidationError
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
@@ -9,6 +11,8 @@ from byok_ls.errors import ByokError, ErrorKind, scrub
 from byok_ls.secrets import known_keys
 from byok_ls.validation import invalid_from
 
+#: JSON-RPC's "request cancelled" (LSP's RequestCancelled).
+REQUEST_CANCELLED = -32800
 #: Longest error message sent: messages quote the offending value, which may be megabytes.
 MAX_MESSAGE_CHARS = 2000
 
@@ -27,3 +31,13 @@ def from_byok(exc: ByokError) -> JsonRpcException:
     if exc.kind is ErrorKind.INVALID_PARAMS:
         return JsonRpcInvalidParams(message=message, data=data)
     return JsonRpcException(message=message, code=exc.code, data=data)
+
+
+def cancelled(what: str, **data: Any) -> JsonRpcException:
+    """The answer to a request the client cancelled: -32800 with ``data.kind: cancelled``
+    (plus what the request had produced so far, for a chat)."""
+    return JsonRpcException(
+        message=f"The {what} request was cancelled.",
+        code=REQUEST_CANCELLED,
+        data={"kind": ErrorKind.CANCELLED.value, **data},
+    )

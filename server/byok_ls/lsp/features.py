@@ -6,17 +6,14 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from pygls.exceptions import JsonRpcException
-
 from byok_ls import api
-from byok_ls.errors import ByokError, ErrorKind
+from byok_ls.errors import ByokError
 from byok_ls.lsp.context import Ctx
+from byok_ls.lsp.errors import cancelled
 
 if TYPE_CHECKING:
     from byok_ls.chat import ChatState
     from byok_ls.completion.engine import Answer
-
-REQUEST_CANCELLED = -32800
 
 
 async def providers_test(ctx: Ctx, params: api.ProviderIdParams) -> api.TestResult:
@@ -62,11 +59,7 @@ async def chat(ctx: Ctx, params: api.ChatParams) -> api.ChatResult:
         return await ctx.app.chat.run(params, state, deltas)
     except asyncio.CancelledError:
         # Answer the cancelled request with what arrived so far, as the client asked.
-        raise JsonRpcException(
-            message="The chat request was cancelled.",
-            code=REQUEST_CANCELLED,
-            data={"kind": ErrorKind.CANCELLED.value, **_partial(state)},
-        ) from None
+        raise cancelled("chat", **_partial(state)) from None
     except ByokError as exc:
         if state.delivered:
             exc.extra.setdefault("partial", _partial(state))
@@ -83,15 +76,18 @@ async def complete_at(
     ``textDocument/inlineCompletion`` both answer with it."""
     ctx.app.store.reload_if_changed()
     text, language_id = ctx.document(uri)
-    return await ctx.app.completion.complete(
-        uri,
-        text,
-        line,
-        character,
-        language_id=language_id,
-        model_id=model_id,
-        encoding=ctx.position_encoding(),
-    )
+    try:
+        return await ctx.app.completion.complete(
+            uri,
+            text,
+            line,
+            character,
+            language_id=language_id,
+            model_id=model_id,
+            encoding=ctx.position_encoding(),
+        )
+    except asyncio.CancelledError:
+        raise cancelled("completion") from None
 
 
 async def complete(ctx: Ctx, params: api.CompleteParams) -> api.CompleteResult:

@@ -23,6 +23,7 @@ from byok_ls.lsp.converter import raw_converter
 from byok_ls.lsp.errors import from_byok, from_validation
 from byok_ls.lsp.methods import METHODS, Method
 from byok_ls.lsp.monitor import LagMonitor
+from byok_ls.lsp.params import named
 from byok_ls.secrets import known_keys
 
 log = logging.getLogger(__name__)
@@ -141,12 +142,14 @@ class ByokServer(LanguageServer):
 
 async def call(server: ByokServer, method: Method[Any, Any], raw: Any) -> Any:
     """Validate ``raw`` params, run the operation, and return camelCase JSON."""
-    if raw is None:
-        raw = {}
     try:
-        params = method.params.model_validate(raw, by_alias=True, by_name=False)
+        params = method.params.model_validate(
+            named(method.name, method.params, raw), by_alias=True, by_name=False
+        )
     except ValidationError as exc:
         raise from_validation(exc) from None
+    except ByokError as exc:
+        raise from_byok(exc) from None
     try:
         result: BaseModel = await method.handler(server, params)
     except ByokError as exc:
