@@ -86,6 +86,12 @@ FALLBACK_KINDS = frozenset(
     }
 )
 
+
+def may_fall_back(error: ByokError) -> bool:
+    """Whether a fallback model may be tried after ``error`` (when nothing was shown yet)."""
+    return error.kind in FALLBACK_KINDS or error.connection_lost
+
+
 #: Failures worth retrying against the same provider (with backoff).
 RETRY_KINDS = frozenset({ErrorKind.RATE_LIMITED, ErrorKind.OVERLOADED, ErrorKind.SERVER_ERROR})
 
@@ -104,9 +110,13 @@ class ByokError(Exception):
         status: int | None = None,
         retry_after_s: float | None = None,
         extra: dict[str, Any] | None = None,
+        connection_lost: bool = False,
     ) -> None:
         super().__init__(message)
         self.kind = kind
+        #: The provider broke the connection (crashed, restarted, was killed). Before any
+        #: output this is as good a reason to try a fallback as an unreachable server.
+        self.connection_lost = connection_lost
         self.message = message
         self.field = field
         self.provider_id = provider_id

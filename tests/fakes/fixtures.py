@@ -8,6 +8,7 @@ sends a bad request on purpose (e.g. to see the 401 for a missing key).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -27,9 +28,11 @@ def contract_specs() -> Specs:
     return load_specs()
 
 
-def _fake(request: pytest.FixtureRequest, specs: Specs, flavor: str) -> Iterator[FakeServer]:
+def _fake(
+    request: pytest.FixtureRequest, specs: Specs, flavor: str, **options: Any
+) -> Iterator[FakeServer]:
     contract = ContractChecker(specs)
-    fake = FakeServer(flavor, contract=contract)
+    fake = FakeServer(flavor, contract=contract, **options)
     fake.start()
     try:
         yield fake
@@ -62,6 +65,14 @@ def ollama_fake(request: pytest.FixtureRequest, contract_specs: Specs) -> Iterat
 @pytest.fixture
 def llamacpp_fake(request: pytest.FixtureRequest, contract_specs: Specs) -> Iterator[FakeServer]:
     yield from _fake(request, contract_specs, "llamacpp")
+
+
+@pytest.fixture
+def llamacpp_router_fake(
+    request: pytest.FixtureRequest, contract_specs: Specs
+) -> Iterator[FakeServer]:
+    """llama-server in router mode (``--models-dir``), serving one model named "coder"."""
+    yield from _fake(request, contract_specs, "llamacpp", router=True, model="coder")
 
 
 @pytest.fixture

@@ -87,6 +87,8 @@ OLLAMA_SHOW: dict[str, Any] = {
 }
 
 _LLAMA_COMMON: dict[str, Any] = {
+    # Chooses the model on a router (--models-dir); a single-model server ignores it.
+    "model": {"type": "string"},
     "n_predict": {"type": "integer"},
     "temperature": {"type": "number"},
     "top_k": {"type": "integer"},

@@ -21,6 +21,9 @@ class LlamaCppFlavor:
     model: str = "qwen2.5-coder-1.5b-q8_0.gguf"
     n_ctx: int = 4096
     n_ctx_train: int = 32768
+    #: Router mode (``--models-dir``): every generation request must name its model, and
+    #: ``/props`` without ``?model=`` has no context size.
+    router: bool = False
     openai: OpenAIFlavor = field(init=False)
 
     def __post_init__(self) -> None:
@@ -41,6 +44,8 @@ class LlamaCppFlavor:
             models=[self.model],
             owned_by="llamacpp",
             model_extra=meta,
+            # llama-server's default --reasoning-format puts thinking in reasoning_content.
+            reasoning_field="reasoning_content",
             invalid_key=presets.llamacpp_invalid_key,
             missing_key=presets.llamacpp_invalid_key,
         )
@@ -80,7 +85,18 @@ class LlamaCppFlavor:
     def error_frame(self, payload: Any) -> bytes:
         return b"error: " + sse(payload)[len(b"data: ") :]
 
+    async def _router_refuses(self, ex: Exchange, reply: Reply) -> bool:
+        """llama-server's router answer to a request that names no model."""
+        if not self.router or ex.body.get("model"):
+            return False
+        message = "model name is missing from the request"
+        error = {"code": 400, "message": message, "type": "invalid_request_error"}
+        await ex.send_json(400, {"error": error}, reply)
+        return True
+
     async def infill(self, ex: Exchange, reply: Reply) -> None:
+        if await self._router_refuses(ex, reply):
+            return
         b = ex.body
         prompt = (
             f"<|fim_prefix|>{b.get('input_prefix', '')}<|fim_suffix|>"
@@ -89,6 +105,8 @@ class LlamaCppFlavor:
         await self._generate(ex, reply, prompt)
 
     async def completion(self, ex: Exchange, reply: Reply) -> None:
+        if await self._router_refuses(ex, reply):
+            return
         prompt = ex.body.get("prompt", "")
         await self._generate(ex, reply, prompt if isinstance(prompt, str) else str(prompt))
 
@@ -151,8 +169,10 @@ class LlamaCppFlavor:
         await ex.send_json(200, {"status": "ok"}, reply)
 
     async def props(self, ex: Exchange, reply: Reply) -> None:
+        asked = ex.req.query.get("model", [""])[0]
+        n_ctx = 0 if self.router and asked != self.model else self.n_ctx
         obj = {
-            "default_generation_settings": {"n_ctx": self.n_ctx, "params": {"n_predict": -1}},
+            "default_generation_settings": {"n_ctx": n_ctx, "params": {"n_predict": -1}},
             "total_slots": 1,
             "model_path": f"/models/{self.model}",
             "chat_template": "",

@@ -179,3 +179,24 @@ async def test_no_fallback_once_text_was_streamed_but_rate_limits_fall_back(
     assert status["lastOutcome"] == "rate_limited" and status["coolDownS"] == 0
     openai_fake.script(text="OpenAI again.")
     assert (await chat(lsp))["modelId"] == "openai/gpt-4o-mini"
+
+
+async def test_a_connection_the_provider_broke_before_any_text_falls_back(
+    lsp: Session, openai_fake: FakeServer, deepseek_fake: FakeServer
+) -> None:
+    """A local server that crashed or was killed mid-request is as unavailable as one that
+    is not running; after text was shown, the error stays (with the partial answer)."""
+    await openai_then_deepseek(lsp, openai_fake, deepseek_fake)
+    openai_fake.queue(Reply(close_before_headers=True))
+    deepseek_fake.script(text="DeepSeek here.")
+    answer = await chat(lsp)
+    assert (answer["content"], answer["modelId"]) == ("DeepSeek here.", "deepseek/deepseek-chat")
+    assert answer["fallback"] is True
+
+    openai_fake.queue(Reply(text="The first half of an answer, then", chunks=4, reset_after=2))
+    err = await lsp.error(
+        "byok/chat", {"messages": [{"role": "user", "content": "hi"}], "chatId": "broken"}
+    )
+    assert data(err)["kind"] == "bad_response" and "connection broken" in err.message
+    assert data(err)["partial"]["content"]
+    assert len(generation_requests(deepseek_fake)) == 1  # no second answer after text

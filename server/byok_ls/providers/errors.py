@@ -232,7 +232,7 @@ def classify(
         return err(
             ErrorKind.MODEL_NOT_FOUND,
             f"{who} does not know the model {model or '(none)'} or the endpoint path "
-            "(HTTP 404): check the model name and base URL, or run Discover Models.",
+            f"(HTTP {status}): check the model name and base URL, or run Discover Models.",
         )
     if status == 429 or info.type == "rate_limit_error":
         after = f" for {wait:g} s" if wait is not None else ""
@@ -334,7 +334,9 @@ def transport_error(endpoint: Endpoint, model: str | None, exc: Exception) -> By
             f"The base URL of {who} ({endpoint.base_url}) is not a usable http(s) URL: fix it "
             "in Configure Providers.",
         )
-    return bad_response(endpoint, model, f"connection broken: {detail}")
+    error = bad_response(endpoint, model, f"connection broken: {detail}")
+    error.connection_lost = True
+    return error
 
 
 @contextmanager

@@ -90,14 +90,24 @@ class LlamaCppAdapter(HttpAdapter):
             path = "/v1" + path
         models = await self.openai.list_models(self.root + path)
         n_ctx = await self.context_size()
-        return [m if m.n_ctx or not n_ctx else replace(m, n_ctx=n_ctx) for m in models]
+        found = []
+        for m in models:
+            if not m.n_ctx:
+                # A router (--models-dir) has no server-wide context: ask about each model.
+                served = n_ctx or await self.context_size(m.name)
+                m = replace(m, n_ctx=served) if served else m
+            found.append(m)
+        return found
 
-    async def context_size(self) -> int | None:
-        """The server's configured context (``/props``), which is what fits, unlike the
-        model's training context that ``/v1/models`` reports."""
+    async def context_size(self, model: str | None = None) -> int | None:
+        """The server's configured context (``/props``, of ``model`` on a router), which is
+        what fits, unlike the model's training context that ``/v1/models`` reports. A router
+        knows it only for the models it has loaded."""
+        # autoload=false: a router would otherwise load every listed model just to answer.
+        params = {"model": model, "autoload": "false"} if model else None
         try:
-            with map_errors(self.endpoint, None):
-                props = await self.get_json(self.root + "/props")
+            with map_errors(self.endpoint, model):
+                props = await self.get_json(self.root + "/props", params=params)
         except ByokError:
             return None  # optional detail; older builds have no /props
         settings = props.get("default_generation_settings") if isinstance(props, dict) else None
@@ -105,12 +115,14 @@ class LlamaCppAdapter(HttpAdapter):
         return n_ctx if isinstance(n_ctx, int) and n_ctx > 0 else None
 
     def fim(self, req: FimRequest, *, stream: bool = False) -> AsyncGenerator[Event, None]:
-        body = {"input_prefix": req.prefix, "input_suffix": req.suffix}
+        # model in every body: a router (--models-dir) refuses requests that do not name one.
+        body = {"model": req.model, "input_prefix": req.prefix, "input_suffix": req.suffix}
         body |= sampling(req.max_tokens, req.temperature, req.stop, stream)
         return retry_stream(self.retry, lambda: self.run("/infill", body, req.model, stream))
 
     def prompt(self, req: PromptRequest, *, stream: bool = False) -> AsyncGenerator[Event, None]:
-        body = {"prompt": req.prompt} | sampling(req.max_tokens, req.temperature, req.stop, stream)
+        body = {"model": req.model, "prompt": req.prompt}
+        body |= sampling(req.max_tokens, req.temperature, req.stop, stream)
         return retry_stream(self.retry, lambda: self.run("/completion", body, req.model, stream))
 
     async def run(

@@ -16,7 +16,7 @@ from typing import Generic, Protocol, TypeVar
 
 from byok_ls.config.schema import Provider, Task
 from byok_ls.config.service import ConfigService
-from byok_ls.errors import FALLBACK_KINDS, ByokError, ErrorKind
+from byok_ls.errors import ByokError, ErrorKind, may_fall_back
 from byok_ls.routing.budgets import Budgets
 from byok_ls.routing.health import HealthBook
 from byok_ls.routing.notices import Notices
@@ -144,7 +144,7 @@ class Router:
                 cooldown_s = self.config.config.settings.cooldown_s
                 self.health.failed(target, task, exc, cooldown_s)
                 errors.append((target, exc))
-                if exc.kind in FALLBACK_KINDS and shown is None:
+                if shown is None and may_fall_back(exc):
                     continue
                 raise
             except asyncio.CancelledError:

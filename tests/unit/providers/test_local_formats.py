@@ -184,6 +184,7 @@ async def test_llamacpp_infill_stream() -> None:
     assert events == [TextDelta("ret"), TextDelta("urn"), Usage(20, 2), Finish("length")]
     assert rec.requests[0].url.path == "/infill"
     assert rec.body == {
+        "model": "any",
         "input_prefix": "def f():\n    ",
         "input_suffix": "\n",
         "n_predict": 16,
