@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh machine: installs what it needs, lints, type-checks,
-# runs the Python suite, then the VS Code client's tests (unit, webview, real VS Code).
+# runs the Python suite (with Neovim as a real client), then the VS Code client's tests (unit,
+# webview, real VS Code).
 #   bash tests/run.sh                       everything
 #   BYOK_SKIP_VSCODE=1 bash tests/run.sh    the Python side only
 #   bash tests/run.sh -k chat               extra arguments go to pytest
@@ -20,6 +21,12 @@ echo "== ruff"
 .venv/bin/ruff format --check server tests benchmarks
 echo "== mypy"
 .venv/bin/mypy
+
+# Neovim drives the server in tests/nvim (Debian's package; installed here on a fresh machine).
+if ! command -v nvim >/dev/null && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  echo "== installing neovim"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq neovim >/dev/null
+fi
 
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
