@@ -4,6 +4,8 @@ method that needs named fields is refused with a message naming those fields."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -29,6 +31,11 @@ async def raw() -> AsyncIterator[RawServer]:
     server = await RawServer().start()
     yield server
     await server.close()
+
+
+def frame(message: dict[str, Any]) -> bytes:
+    body = json.dumps(message).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 
 def comparable(result: dict[str, Any]) -> dict[str, Any]:
@@ -83,3 +90,23 @@ async def test_execute_command_with_an_empty_array_argument(raw: RawServer) -> N
         "workspace/executeCommand", {"command": "byok.providers.list", "arguments": [[]]}
     )
     assert answer.get("result") == {"providers": []}, answer
+
+
+async def test_a_request_cancelled_before_it_started_says_kind_cancelled(raw: RawServer) -> None:
+    """Request and cancel in one write: when the cancel is read before the handler starts,
+    the handler never runs, and the answer still has the shape of every cancelled byok/*
+    request. (Whether the handler got to start is up to the server's read loop, so the pair
+    is sent a number of times; an answered request is fine, a bare -32800 is not.)"""
+    loop = asyncio.get_running_loop()
+    answers = []
+    for msg_id in range(5000, 5020):
+        future: asyncio.Future[dict[str, Any]] = loop.create_future()
+        raw._waiters[msg_id] = future
+        request = {"jsonrpc": "2.0", "id": msg_id, "method": "byok/status", "params": {}}
+        cancel = {"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": msg_id}}
+        raw.send_bytes(b"".join(frame(m) for m in (request, cancel)))
+        answers.append(await asyncio.wait_for(future, 15))
+    errors = [a["error"] for a in answers if "error" in a]
+    assert errors, "no request was cancelled in time"
+    for error in errors:
+        assert error["code"] == -32800 and error["data"] == {"kind": "cancelled"}, error

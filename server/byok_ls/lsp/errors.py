@@ -33,11 +33,11 @@ def from_byok(exc: ByokError) -> JsonRpcException:
     return JsonRpcException(message=message, code=exc.code, data=data)
 
 
-def cancelled(what: str, **data: Any) -> JsonRpcException:
+def cancelled(what: str | None = None, **data: Any) -> JsonRpcException:
     """The answer to a request the client cancelled: -32800 with ``data.kind: cancelled``
     (plus what the request had produced so far, for a chat)."""
     return JsonRpcException(
-        message=f"The {what} request was cancelled.",
+        message=f"The {what} request was cancelled." if what else "The request was cancelled.",
         code=REQUEST_CANCELLED,
         data={"kind": ErrorKind.CANCELLED.value, **data},
     )

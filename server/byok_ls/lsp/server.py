@@ -24,6 +24,7 @@ from byok_ls.lsp.errors import from_byok, from_validation
 from byok_ls.lsp.methods import METHODS, Method
 from byok_ls.lsp.monitor import LagMonitor
 from byok_ls.lsp.params import named
+from byok_ls.lsp.protocol import ByokProtocol
 from byok_ls.secrets import known_keys
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,9 @@ WATCH_INTERVAL_S = 0.5
 
 class ByokServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("byok-ls", __version__, converter_factory=raw_converter)
+        super().__init__(
+            "byok-ls", __version__, converter_factory=raw_converter, protocol_cls=ByokProtocol
+        )
         self.app = App(notice=self._notice, workspace_roots=self._roots)
         self._watcher: asyncio.Task[None] | None = None
         self._reported_problem: str | None = None
