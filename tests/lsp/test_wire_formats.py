@@ -361,3 +361,20 @@ async def test_plain_http_to_another_host_needs_an_opt_in(srv: Shared) -> None:
     keyless = srv.added[-1]
     err = await srv.error("byok/providers/update", {"id": keyless, "apiKey": KEY})
     assert err.data["kind"] == "insecure_url"
+
+
+@pytest.mark.parametrize("remote", ["HTTP://192.0.2.10/v1", "Http://192.0.2.10/v1"])
+async def test_plain_http_in_capitals_is_refused_like_lower_case(srv: Shared, remote: str) -> None:
+    err = await srv.error(
+        "byok/providers/add", {"template": "custom", "id": "caps", "baseUrl": remote, "apiKey": KEY}
+    )
+    assert err.data["kind"] == "insecure_url" and err.data["field"] == "baseUrl"
+    listed = await srv.request("byok/providers/list", {})
+    assert "caps" not in [p["id"] for p in listed["providers"]]
+    keyless = await srv.add("custom", "https://192.0.2.10/v1")
+    err = await srv.error(
+        "byok/providers/update", {"id": keyless, "baseUrl": remote, "apiKey": KEY}
+    )
+    assert err.data["kind"] == "insecure_url"
+    got = (await srv.request("byok/providers/get", {"id": keyless}))["provider"]
+    assert got["baseUrl"] == "https://192.0.2.10/v1"

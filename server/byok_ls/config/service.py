@@ -6,6 +6,7 @@ One implementation serves the LSP methods, the executeCommand commands and the C
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from byok_ls import api
 from byok_ls.config.catalog import get_template, templates
@@ -35,7 +36,8 @@ def split_model_id(model_id: str, field: str = "modelId") -> tuple[str, str]:
 
 
 def _check_insecure(base_url: str, has_key: bool, allow: bool, field: str = "baseUrl") -> None:
-    if has_key and base_url.startswith("http://") and not is_loopback(base_url) and not allow:
+    plain = urlsplit(base_url).scheme == "http"  # urlsplit lower-cases the scheme
+    if has_key and plain and not is_loopback(base_url) and not allow:
         raise ByokError(
             ErrorKind.INSECURE_URL,
             f"{field}: refusing to send an API key over plain http:// to a non-loopback host; "

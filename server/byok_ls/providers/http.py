@@ -10,8 +10,11 @@ Key safety rules (DESIGN.md, API keys):
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import ipaddress
 import json
+import socket
 import ssl
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -21,7 +24,7 @@ import httpx
 
 from byok_ls import __version__
 from byok_ls.errors import ErrorKind
-from byok_ls.loopback import is_loopback_host
+from byok_ls.loopback import is_localhost_name, is_loopback_host
 
 from .errors import MAX_ERROR_BODY, classify, make_error
 from .types import Endpoint
@@ -30,6 +33,40 @@ USER_AGENT = f"byok-ls/{__version__}"
 MAX_REDIRECTS = 5
 
 _clients: dict[Endpoint, httpx.AsyncClient] = {}
+
+
+async def loopback_address(host: str, port: int | None) -> str:
+    """The loopback address to connect to for a ``localhost`` name (RFC 6761).
+
+    Such names count as loopback for the plain-http rule, so the connection must really
+    stay on this machine: the system resolver may ask DNS, whose answer is not trusted.
+    Only loopback answers are used; without one the name means 127.0.0.1.
+    """
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        infos = []
+    for family, *_rest, sockaddr in infos:
+        address = str(sockaddr[0])
+        if (
+            family in (socket.AF_INET, socket.AF_INET6)
+            and ipaddress.ip_address(address.partition("%")[0]).is_loopback
+        ):
+            return f"[{address}]" if ":" in address else address
+    return "127.0.0.1"
+
+
+async def pinned(endpoint: Endpoint, url: httpx.URL) -> tuple[httpx.URL, dict[str, str]]:
+    """Where to connect for ``url``, and the Host header that keeps the name the server sees.
+
+    A key sent over plain http to a ``localhost`` name goes to the loopback address that
+    name was resolved to here, never to whatever a later lookup returns.
+    """
+    if url.scheme != "http" or not endpoint.api_key or not is_localhost_name(url.host):
+        return url, {}
+    address = await loopback_address(url.host, url.port or 80)
+    host_header = url.netloc.decode("ascii").rpartition("@")[2]
+    return url.copy_with(host=address.strip("[]")), {"Host": host_header}
 
 
 def origin(url: httpx.URL) -> tuple[str, str, int | None]:
@@ -123,15 +160,15 @@ async def close_clients() -> None:
         await client.aclose()
 
 
-def _redirect_target(response: httpx.Response, method: str) -> httpx.URL | None:
-    """The same-origin URL to follow, None to stop; raises for a cross-origin hop."""
+def _redirect_target(response: httpx.Response, method: str, url: httpx.URL) -> httpx.URL | None:
+    """The same-origin URL to follow from ``url`` (as asked, before pinning), None to stop."""
     location = response.headers.get("location")
     if not response.is_redirect or location is None:
         return None
     if response.status_code not in (307, 308) and method != "GET":
         return None  # 301/302/303 would turn a POST into a GET: not what was asked for.
-    target = response.url.join(location)
-    if origin(target) != origin(response.url):
+    target = url.join(location)
+    if origin(target) != origin(url):
         return None
     return target
 
@@ -164,15 +201,16 @@ async def open_response(
     target = httpx.URL(url)
     for _hop in range(MAX_REDIRECTS + 1):
         check_url(endpoint, target)
+        connect_to, host = await pinned(endpoint, target)
         request = client.build_request(
-            method, target, content=content, params=params, headers=all_headers
+            method, connect_to, content=content, params=params, headers={**all_headers, **host}
         )
         response = await client.send(request, stream=True)
         try:
             if response.is_redirect:
-                next_url = _redirect_target(response, method)
+                next_url = _redirect_target(response, method, target)
                 if next_url is None:
-                    raise _redirect_refused(endpoint, model, response)
+                    raise _redirect_refused(endpoint, model, response, target)
                 target, params = next_url, None  # the Location already carries the query
                 continue
             if response.status_code >= 400:
@@ -194,9 +232,11 @@ async def open_response(
     )
 
 
-def _redirect_refused(endpoint: Endpoint, model: str | None, response: httpx.Response) -> Exception:
+def _redirect_refused(
+    endpoint: Endpoint, model: str | None, response: httpx.Response, url: httpx.URL
+) -> Exception:
     location = response.headers.get("location", "")
-    host = response.url.join(location).host if location else "?"
+    host = url.join(location).host if location else "?"
     return make_error(
         endpoint,
         model,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+from typing import Any
 
 import httpx
 import pytest
@@ -147,3 +149,47 @@ async def test_cancelling_the_consumer_closes_the_upstream_connection() -> None:
     await adapter.client.aclose()
     server.close()
     await server.wait_closed()
+
+
+async def test_a_localhost_name_that_resolves_elsewhere_gets_the_key_on_loopback_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """*.localhost counts as loopback, so the connection must really go to loopback even
+    when a resolver (DNS) answers that name with a remote address."""
+    seen: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+        await reader.readexactly(length)
+        seen.append(head)
+        body = b'data: {"choices":[{"index":0,"delta":{"content":"ok"}}]}\n\ndata: [DONE]\n\n'
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+            b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(body), body)
+        )
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    real = socket.getaddrinfo
+
+    def remote_answer(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name.endswith("localhost"):
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.1.2.3", port))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", remote_answer)
+    ep = make_endpoint(base_url=f"http://evil.localhost:{port}/v1")
+    adapter = OpenAIAdapter(ep, client=make_client(ep), retry=NO_RETRY)
+    try:
+        events = await collect(adapter.chat(REQ))
+    finally:
+        await adapter.client.aclose()
+        server.close()
+        await server.wait_closed()
+    assert [e.text for e in events if isinstance(e, TextDelta)] == ["ok"]
+    assert len(seen) == 1 and f"host: evil.localhost:{port}".encode() in seen[0].lower()
+    assert f"Bearer {KEY}".encode() in seen[0]
