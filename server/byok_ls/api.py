@@ -16,6 +16,7 @@ from byok_ls.config.schema import (
     Capabilities,
     Model,
     ModelId,
+    Name,
     Prices,
     ReasoningStyle,
     Task,
@@ -96,7 +97,7 @@ class ProviderIdParams(Base):
 class ProviderAddParams(Base):
     template: str = Field(min_length=1)
     id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: Name | None = Field(default=None, min_length=1, max_length=100)
     base_url: BaseUrl | None = None
     api_key: str | None = Field(default=None, repr=False, max_length=4096)
     api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -107,7 +108,7 @@ class ProviderAddParams(Base):
 
 class ProviderUpdateParams(Base):
     id: str = Field(min_length=1)
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: Name | None = Field(default=None, min_length=1, max_length=100)
     base_url: BaseUrl | None = None
     api_key: str | None = Field(default=None, repr=False, max_length=4096)
     api_key_env: str | None = Field(default=None, pattern=r"^([A-Za-z_][A-Za-z0-9_]*)?$")
@@ -159,7 +160,7 @@ class ModelAddParams(Base):
 class ModelPatch(Base):
     """A partial model: only the fields given change."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: Name | None = Field(default=None, min_length=1, max_length=200)
     n_ctx: int | None = Field(default=None, gt=0, le=10_000_000)
     tokenizer: str | None = None
     default_temperature: float | None = Field(default=None, ge=0, le=2)

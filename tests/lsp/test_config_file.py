@@ -113,3 +113,37 @@ async def test_sigkill_during_saves_never_leaves_a_broken_file(
         assert acknowledged <= set(ids), "a save the client was told about is missing"
         seen_counts.add(len(ids) - len(old_ids))
     assert len(seen_counts) > 1, "the kill never landed mid-stream; the test proved nothing"
+
+
+#: Characters YAML reads as line breaks (U+0085 comes back as a space), plus other controls.
+LINE_BREAKS = ["\u0085", "\u2028", "\u2029", "\r", "\n", "\x0b", "\x0c", "\x00", "\x1b"]
+
+
+async def test_names_with_yaml_line_breaks_are_refused_and_the_file_stays_loadable(
+    lsp: Session,
+) -> None:
+    await lsp.request(
+        "byok/providers/add",
+        {"template": "custom", "id": "box", "baseUrl": "http://127.0.0.1:9/v1"},
+    )
+    await lsp.request("byok/models/add", {"providerId": "box", "model": {"name": "a y"}})
+    for char in LINE_BREAKS:
+        err = await lsp.error(
+            "byok/models/add", {"providerId": "box", "model": {"name": f"a{char}y"}}
+        )
+        assert err.code == -32602 and err.data["field"] == "model.name", (repr(char), err.data)
+        assert err.message.startswith("model.name:"), err.message
+        err = await lsp.error("byok/providers/update", {"id": "box", "name": f"Work{char}box"})
+        assert err.code == -32602 and err.data["field"] == "name", (repr(char), err.data)
+        err = await lsp.error(
+            "byok/providers/add",
+            {"template": "custom", "name": f"x{char}y", "baseUrl": "http://127.0.0.1:9/v1"},
+        )
+        assert err.code == -32602 and err.data["field"] == "name", (repr(char), err.data)
+    # What was saved reads back as it was: a fresh server sees the same provider.
+    fresh = await start_session()
+    try:
+        got = (await fresh.request("byok/providers/get", {"id": "box"}))["provider"]
+    finally:
+        await stop_session(fresh)
+    assert [m["name"] for m in got["models"]] == ["a y"]

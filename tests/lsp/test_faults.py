@@ -13,6 +13,7 @@ import os
 import shutil
 import sqlite3
 import time
+import zlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,13 +25,17 @@ from filelock import FileLock
 
 from byok_ls.config.store import ConfigStore
 from tests.fakes import FakeServer, Reply
+from tests.hostile_yaml import HOSTILE
 from tests.lsp.conftest import Session, stop_session
+from tests.lsp.raw import RawServer
 from tests.lsp.test_faults_support import (
     KEY,
     chat,
     complete,
     generation_requests,
     open_document,
+    rss_kib,
+    server_pid,
     start,
     use_openai,
     wait_until,
@@ -575,3 +580,108 @@ async def test_stray_temp_files_of_killed_saves_are_removed_at_start(
         assert fresh.exists() and unrelated.exists()
     finally:
         await stop_session(session)
+
+
+# ---- hostile config files --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", sorted(HOSTILE))
+async def test_hostile_config_at_start_is_reported_and_the_server_serves(
+    isolated_dirs: dict[str, Path], shape: str
+) -> None:
+    build, says = HOSTILE[shape]
+    (isolated_dirs["config"] / "config.yaml").write_text(build())
+    server = RawServer()
+    try:
+        await asyncio.wait_for(server.start(env={"HF_HUB_OFFLINE": "1"}), ANSWER_WITHIN_S)
+        listed = await server.request("byok/providers/list", {}, timeout=ANSWER_WITHIN_S)
+        assert listed["result"] == {"providers": []}
+        await wait_until(lambda: bool(notices(server)))
+        assert "config.yaml" in notices(server)[0] and says in notices(server)[0]
+    finally:
+        await server.close()
+
+
+@pytest.mark.parametrize("shape", sorted(HOSTILE))
+async def test_hostile_config_saved_while_running_keeps_the_last_good_one(
+    lsp: Session, openai_fake: FakeServer, isolated_dirs: dict[str, Path], shape: str
+) -> None:
+    build, says = HOSTILE[shape]
+    await use_openai(lsp, openai_fake)
+    before = await providers_snapshot(lsp)
+    (isolated_dirs["config"] / "config.yaml").write_text(build())
+    err = await error_of(lsp.request("byok/models/add", {"providerId": "openai", "model": {}}))
+    assert err.code == -32602  # the params are checked first: the server still answers them
+    err = await error_of(
+        lsp.request("byok/models/add", {"providerId": "openai", "model": {"name": "m"}})
+    )
+    assert err.data["kind"] == "config_invalid" and says in err.message, (err.message, err.data)
+    assert await providers_snapshot(lsp) == before
+    assert (await asyncio.wait_for(chat(lsp), ANSWER_WITHIN_S))["content"] == FAKE_ANSWER
+
+
+def notices(server: RawServer) -> list[str]:
+    return [
+        m["params"]["message"] for m in server.messages if m.get("method") == "window/showMessage"
+    ]
+
+
+# ---- oversized provider bodies ---------------------------------------------------------------
+
+#: What a provider sends in place of a sane body: more than the 32 MiB (one-piece body) and
+#: 64 MiB (stream) limits once decompressed.
+BOMB_BYTES = 256 * 1024 * 1024
+
+
+def gzip_bomb(unit: bytes, size: int, content_type: str) -> bytes:
+    """A small gzip body that decompresses to ``size`` bytes of ``unit`` repeated."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = unit * (1024 * 1024 // len(unit))
+    parts = [packer.compress(block) for _ in range(size // len(block))]
+    body = b"".join(parts) + packer.flush()
+    head = (
+        b"HTTP/1.1 200 OK\r\ncontent-type: %s\r\ncontent-encoding: gzip\r\n"
+        b"content-length: %d\r\nconnection: close\r\n\r\n" % (content_type.encode(), len(body))
+    )
+    return head + body
+
+
+def oversized(kind: str) -> bytes:
+    if kind == "plain-json":
+        model = b'{"id": "m", "object": "model", "owned_by": "x"}, '
+        body = b'{"object": "list", "data": [' + model * (40 * 1024 * 1024 // len(model))
+        return (
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+            b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(body), body)
+        )
+    return gzip_bomb(b" ", BOMB_BYTES, "application/json")
+
+
+@pytest.mark.allow_contract_violations
+@pytest.mark.parametrize("kind", ["plain-json", "gzip-bomb"])
+async def test_oversized_model_listing_is_refused_naming_the_limit(
+    lsp: Session, openai_fake: FakeServer, kind: str
+) -> None:
+    await use_openai(lsp, openai_fake)
+    openai_fake.queue(Reply(path="/models", raw=oversized(kind)))
+    err = await error_of(lsp.request("byok/providers/discover", {"id": "openai"}))
+    assert err.data["kind"] == "bad_response", (err.message, err.data)
+    assert "32 MiB" in err.message, err.message
+    assert rss_kib(server_pid(lsp)) < 1024 * 1024
+    assert (await asyncio.wait_for(chat(lsp), ANSWER_WITHIN_S))["content"] == FAKE_ANSWER
+
+
+async def test_gzip_bomb_in_a_completion_or_a_chat_stream_is_refused_naming_the_limit(
+    lsp: Session, openai_fake: FakeServer
+) -> None:
+    await use_openai(lsp, openai_fake)
+    open_document(lsp, "def add(a, b):\n    ")
+    openai_fake.queue(Reply(raw=gzip_bomb(b" ", BOMB_BYTES, "application/json")))
+    err = await error_of(complete(lsp, 1, 4))
+    assert err.data["kind"] == "bad_response" and "32 MiB" in err.message, err.message
+    # One endless line: held until it ends, which it never does.
+    openai_fake.queue(Reply(raw=gzip_bomb(b"data: ", BOMB_BYTES, "text/event-stream")))
+    err = await error_of(chat(lsp))
+    assert err.data["kind"] == "bad_response" and "64 MiB" in err.message, err.message
+    assert rss_kib(server_pid(lsp)) < 1024 * 1024
+    assert (await asyncio.wait_for(chat(lsp), ANSWER_WITHIN_S))["content"] == FAKE_ANSWER

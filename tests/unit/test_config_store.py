@@ -12,6 +12,7 @@ import pytest
 from byok_ls.config.schema import Config, Model, Provider
 from byok_ls.config.store import ConfigStore
 from byok_ls.errors import ByokError, ErrorKind
+from tests.hostile_yaml import HOSTILE
 
 
 def add_provider(pid: str) -> Callable[[Config], None]:
@@ -133,3 +134,40 @@ def test_a_symlinked_config_is_written_through_to_its_target(tmp_path: Path) -> 
     assert "id: a" in target.read_text() and "# kept in my dotfiles" in target.read_text()
     assert [p.id for p in ConfigStore(config).config.providers] == ["a"]
     assert [p.name for p in dotfiles.iterdir()] == ["byok.yaml"]  # no temp file left there
+
+
+@pytest.mark.parametrize("shape", sorted(HOSTILE))
+def test_hostile_yaml_is_reported_as_broken_and_the_last_good_config_kept(
+    tmp_path: Path, shape: str
+) -> None:
+    build, says = HOSTILE[shape]
+    store = ConfigStore(tmp_path)
+    store.mutate(add_provider("good"))
+    (tmp_path / "config.yaml").write_text(build())
+    assert store.load() is True
+    assert store.problem is not None and says in store.problem.message, store.problem
+    assert [p.id for p in store.config.providers] == ["good"]
+    # Saving refuses to touch the broken file, with the same report.
+    with pytest.raises(ByokError) as info:
+        store.mutate(add_provider("other"))
+    assert info.value.kind is ErrorKind.CONFIG_INVALID and says in info.value.message
+    # And a fresh start reports it the same way.
+    fresh = ConfigStore(tmp_path)
+    assert fresh.problem is not None and says in fresh.problem.message
+    assert fresh.config.providers == []
+
+
+def test_a_value_yaml_would_fold_is_refused_before_it_is_saved(tmp_path: Path) -> None:
+    store = ConfigStore(tmp_path)
+    store.mutate(add_provider("a"))
+    before = (tmp_path / "config.yaml").read_bytes()
+
+    def folded_tokenizer(config: Config) -> None:
+        config.providers[0].models.append(Model(name="m", tokenizer="/models/a\u0085b.json"))
+
+    with pytest.raises(ByokError) as info:
+        store.mutate(folded_tokenizer)
+    assert info.value.kind is ErrorKind.INVALID_PARAMS
+    assert info.value.field == "providers[0].models[0].tokenizer", info.value.message
+    assert (tmp_path / "config.yaml").read_bytes() == before
+    assert ConfigStore(tmp_path).config.providers[0].models == []

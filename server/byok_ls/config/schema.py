@@ -72,8 +72,24 @@ def _check_model_id(value: str | None) -> str | None:
     return value
 
 
-BaseUrl = Annotated[str, AfterValidator(_check_base_url)]
-ModelId = Annotated[str, AfterValidator(_check_model_id)]
+#: What YAML reads as a line break (CR, LF, U+0085, U+2028, U+2029) and the other control
+#: characters: a name holding one would not read back as it was saved (U+0085 becomes a
+#: space, so "a y" and "a<U+0085>y" would turn into a duplicate model on the next start).
+_NOT_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _check_one_line(value: str) -> str:
+    found = _NOT_ONE_LINE.search(value)
+    if found:
+        code = f"U+{ord(found.group()):04X}"
+        raise ValueError(f"must be a single line without control characters (found {code})")
+    return value
+
+
+BaseUrl = Annotated[str, AfterValidator(_check_one_line), AfterValidator(_check_base_url)]
+ModelId = Annotated[str, AfterValidator(_check_one_line), AfterValidator(_check_model_id)]
+#: A display name or model name: free text on one line.
+Name = Annotated[str, AfterValidator(_check_one_line)]
 
 
 class Capabilities(Base):
@@ -91,7 +107,7 @@ class Prices(Base):
 
 
 class Model(Base):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
     task: Task = "chat"
     n_ctx: int = Field(default=8192, gt=0, le=10_000_000)
     tokenizer: str | None = None
@@ -119,7 +135,7 @@ class Budget(Base):
 class Provider(Base):
     id: str = Field(pattern=_SLUG.pattern)
     template: str = Field(min_length=1)
-    name: str = Field(min_length=1, max_length=100)
+    name: Name = Field(min_length=1, max_length=100)
     enabled: bool = True
     base_url: BaseUrl
     api_key_env: str | None = Field(default=None, pattern=_ENV_NAME.pattern)

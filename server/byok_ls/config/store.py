@@ -25,6 +25,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from byok_ls.atomic import replace_atomically
+from byok_ls.config.guard import MAX_CONFIG_BYTES, ShapeProblem, check_shape
 from byok_ls.config.schema import Config
 from byok_ls.errors import ByokError, ErrorKind
 from byok_ls.paths import CONFIG_FILE, config_dir
@@ -194,15 +195,29 @@ class ConfigStore:
     def _read(self) -> tuple[Any, Config]:
         """Parse the file on disk; raise ConfigProblem-carrying ByokError when it is broken."""
         try:
-            text = self.path.read_text("utf-8")
+            with self.path.open("rb") as handle:
+                raw = handle.read(MAX_CONFIG_BYTES + 1)
+            text = raw.decode("utf-8")
         except FileNotFoundError:
             return CommentedMap(), Config()
         except (OSError, UnicodeDecodeError) as exc:
             raise self._error(
                 ConfigProblem(str(self.path), None, None, f"cannot read: {exc}")
             ) from exc
+        if len(raw) > MAX_CONFIG_BYTES:
+            limit = f"{MAX_CONFIG_BYTES // 1024 // 1024} MiB"
+            raise self._error(
+                ConfigProblem(str(self.path), None, None, f"larger than the {limit} limit")
+            )
         try:
+            check_shape(text)
             doc = _yaml().load(text)
+        except ShapeProblem as exc:
+            problem = ConfigProblem(str(self.path), exc.line, None, exc.message)
+            raise self._error(problem) from None
+        except RecursionError as exc:
+            problem = ConfigProblem(str(self.path), None, None, "nested too deeply")
+            raise self._error(problem) from exc
         except MarkedYAMLError as exc:
             mark = exc.problem_mark
             line = mark.line + 1 if mark is not None else None
@@ -292,7 +307,9 @@ class ConfigStore:
                     full = checked.model_dump(mode="json", exclude_none=True)
                     slim = checked.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
                     self._doc = None  # a failed write must not leave a half-merged cache
-                    self._write(_merge(doc, full, slim))
+                    data = _render(self.path, _merge(doc, full, slim))
+                    _check_reads_back(data, checked)
+                    self._write(data)
                     self._config, self._problem = checked, None
                     self._signature = self._stat()
                     self._doc = (self._signature, doc)
@@ -321,15 +338,51 @@ class ConfigStore:
             return self._doc[1], self._config
         return self._read()
 
-    def _write(self, doc: Any) -> None:
+    def _write(self, data: bytes) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        if not self.path.exists() and isinstance(doc, CommentedMap) and not doc.ca.comment:
-            doc.yaml_set_start_comment("byok-ls configuration. API keys are never stored here.")
-        buffer = io.StringIO()
-        _yaml().dump(doc, buffer)
-        data = buffer.getvalue().encode("utf-8")
         if self.path.exists():
             replace_atomically(self.backup_path, self.path.read_bytes())
         # A symlinked config.yaml (dotfiles) is written through to its target, in the
         # target's folder: replacing the link itself would cut the dotfile off.
         replace_atomically(self.path.resolve(), data)
+
+
+def _render(path: Path, doc: Any) -> bytes:
+    if not path.exists() and isinstance(doc, CommentedMap) and not doc.ca.comment:
+        doc.yaml_set_start_comment("byok-ls configuration. API keys are never stored here.")
+    buffer = io.StringIO()
+    _yaml().dump(doc, buffer)
+    return buffer.getvalue().encode("utf-8")
+
+
+def _first_difference(saved: Any, read: Any, loc: tuple[int | str, ...] = ()) -> str:
+    if isinstance(saved, dict) and isinstance(read, dict):
+        for key in saved:
+            if saved[key] != read.get(key):
+                return _first_difference(saved[key], read.get(key), (*loc, key))
+    if isinstance(saved, list) and isinstance(read, list) and len(saved) == len(read):
+        for i, (a, b) in enumerate(zip(saved, read, strict=True)):
+            if a != b:
+                return _first_difference(a, b, (*loc, i))
+    return format_loc(loc) or "config"
+
+
+def _check_reads_back(data: bytes, saved: Config) -> None:
+    """Refuse to save what would read back different (YAML folds some characters)."""
+    try:
+        read = Config.model_validate(
+            _plain(YAML(typ="safe", pure=True).load(data)), by_alias=False, by_name=True
+        )
+    except (YAMLError, ValidationError) as exc:
+        raise ByokError(
+            ErrorKind.INVALID_PARAMS,
+            f"config: the change cannot be saved as YAML that reads back the same ({exc})",
+        ) from exc
+    if read != saved:
+        field = _first_difference(saved.model_dump(), read.model_dump())
+        raise ByokError(
+            ErrorKind.INVALID_PARAMS,
+            f"{field}: cannot be saved as it is (it would read back differently from "
+            "config.yaml); remove line breaks and control characters",
+            field=field,
+        )

@@ -14,7 +14,7 @@ from typing import Any
 
 from .base import HttpAdapter, as_int, parse_json, parse_object, sse_events
 from .errors import bad_response, map_errors, stream_error
-from .http import open_response, root_url
+from .http import open_response, read_body, root_url
 from .retry import retry_call, retry_stream
 from .types import (
     ChatMessage,
@@ -256,7 +256,7 @@ class AnthropicAdapter(HttpAdapter):
                 self.client, endpoint, model, "POST", self.url("/v1/messages"), body=body
             ) as response:
                 if not stream:
-                    obj = parse_json(endpoint, model, await response.aread())
+                    obj = parse_json(endpoint, model, await read_body(response))
                     if not isinstance(obj, dict) or obj.get("type") == "error":
                         raise stream_error(endpoint, model, obj)
                     for event in parser.message(obj):

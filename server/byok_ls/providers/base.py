@@ -10,8 +10,8 @@ import httpx
 
 from byok_ls.errors import ErrorKind
 
-from .errors import MAX_DETAIL, bad_response, make_error, quote
-from .http import client_for, open_response
+from .errors import MAX_DETAIL, bad_response, make_error, map_errors, quote
+from .http import body_chunks, client_for, open_response, read_body
 from .retry import DEFAULT_RETRY, RetryPolicy
 from .sse import NDJSONSplitter, SSEEvent, SSEParser
 from .types import (
@@ -76,16 +76,18 @@ class HttpAdapter:
     async def get_json(
         self, url: str, *, model: str | None = None, params: Mapping[str, str | int] | None = None
     ) -> Any:
-        async with open_response(
-            self.client, self.endpoint, model, "GET", url, params=params
-        ) as response:
-            return parse_json(self.endpoint, model, await response.aread())
+        with map_errors(self.endpoint, model):
+            async with open_response(
+                self.client, self.endpoint, model, "GET", url, params=params
+            ) as response:
+                return parse_json(self.endpoint, model, await read_body(response))
 
     async def post_json(self, url: str, body: Mapping[str, Any], *, model: str | None) -> Any:
-        async with open_response(
-            self.client, self.endpoint, model, "POST", url, body=body
-        ) as response:
-            return parse_json(self.endpoint, model, await response.aread())
+        with map_errors(self.endpoint, model):
+            async with open_response(
+                self.client, self.endpoint, model, "POST", url, body=body
+            ) as response:
+                return parse_json(self.endpoint, model, await read_body(response))
 
 
 def parse_json(endpoint: Endpoint, model: str | None, raw: bytes) -> Any:
@@ -111,7 +113,7 @@ def parse_object(endpoint: Endpoint, model: str | None, raw: str | bytes) -> dic
 
 async def sse_events(response: httpx.Response) -> AsyncGenerator[SSEEvent, None]:
     parser = SSEParser()
-    async for chunk in response.aiter_bytes():
+    async for chunk in body_chunks(response):
         for event in parser.feed(chunk):
             yield event
     for event in parser.close():
@@ -122,7 +124,7 @@ async def ndjson_objects(
     endpoint: Endpoint, model: str | None, response: httpx.Response
 ) -> AsyncGenerator[dict[str, Any], None]:
     splitter = NDJSONSplitter()
-    async for chunk in response.aiter_bytes():
+    async for chunk in body_chunks(response):
         for line in splitter.feed(chunk):
             yield parse_object(endpoint, model, line)
     for line in splitter.close():

@@ -339,6 +339,15 @@ def transport_error(endpoint: Endpoint, model: str | None, exc: Exception) -> By
     return error
 
 
+class BodyTooLarge(Exception):
+    """A provider body or stream grew past the limit (counted after decompression)."""
+
+    def __init__(self, limit: int, what: str) -> None:
+        super().__init__(f"{what} larger than {limit // (1024 * 1024)} MiB")
+        self.limit = limit
+        self.what = what
+
+
 @contextmanager
 def map_errors(endpoint: Endpoint, model: str | None) -> Iterator[None]:
     """Translate transport and decoding failures raised inside the block to ByokError.
@@ -350,6 +359,8 @@ def map_errors(endpoint: Endpoint, model: str | None) -> Iterator[None]:
         yield
     except ByokError:
         raise
+    except BodyTooLarge as exc:
+        raise bad_response(endpoint, model, f"{exc}, the limit") from None
     except httpx.TransportError as exc:
         raise transport_error(endpoint, model, exc) from exc
     except ValueError as exc:  # json.JSONDecodeError, UnicodeDecodeError

@@ -26,11 +26,16 @@ from byok_ls import __version__
 from byok_ls.errors import ErrorKind
 from byok_ls.loopback import is_localhost_name, is_loopback_host
 
-from .errors import MAX_ERROR_BODY, classify, make_error
+from .errors import MAX_ERROR_BODY, BodyTooLarge, classify, make_error
 from .types import Endpoint
 
 USER_AGENT = f"byok-ls/{__version__}"
 MAX_REDIRECTS = 5
+#: Largest one-piece provider body read (model listings, non-streamed answers), counted
+#: after decompression: a gzip bomb or a 1 GB body must not be read whole.
+MAX_BODY_BYTES = 32 * 1024 * 1024
+#: Largest streamed answer read (all events together, after decompression).
+MAX_STREAM_BYTES = 64 * 1024 * 1024
 
 _clients: dict[Endpoint, httpx.AsyncClient] = {}
 
@@ -245,3 +250,25 @@ def _redirect_refused(
         f"{response.status_code}); the API key is only sent to the provider's own base URL, "
         "so it was not followed: set the base URL to where the API really lives.",
     )
+
+
+async def body_chunks(
+    response: httpx.Response, limit: int = MAX_STREAM_BYTES, what: str = "stream"
+) -> AsyncIterator[bytes]:
+    """The decoded body, raising BodyTooLarge once more than ``limit`` bytes arrived.
+
+    httpx decompresses one network chunk at a time (at most about 64 KiB of compressed
+    input), so the overshoot before the check is bounded too.
+    """
+    seen = 0
+    async for chunk in response.aiter_bytes():
+        seen += len(chunk)
+        if seen > limit:
+            raise BodyTooLarge(limit, what)
+        yield chunk
+
+
+async def read_body(response: httpx.Response, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The whole decoded body of a one-piece answer, at most ``limit`` bytes."""
+    parts = [chunk async for chunk in body_chunks(response, limit, "body")]
+    return b"".join(parts)

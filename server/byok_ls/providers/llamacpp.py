@@ -17,7 +17,7 @@ from byok_ls.errors import ByokError
 
 from .base import HttpAdapter, as_int, parse_json, parse_object, sse_events
 from .errors import bad_response, map_errors, stream_error
-from .http import open_response, root_url
+from .http import open_response, read_body, root_url
 from .openai_compat import OpenAIAdapter
 from .retry import DEFAULT_RETRY, RetryPolicy, retry_stream
 from .types import (
@@ -134,7 +134,7 @@ class LlamaCppAdapter(HttpAdapter):
                 self.client, endpoint, model, "POST", self.root + path, body=body
             ) as response:
                 if not stream:
-                    obj = parse_json(endpoint, model, await response.aread())
+                    obj = parse_json(endpoint, model, await read_body(response))
                     if not isinstance(obj, dict):
                         raise bad_response(endpoint, model, "body is not a JSON object")
                     if "error" in obj:

@@ -18,7 +18,7 @@ from byok_ls.errors import ByokError, ErrorKind
 
 from .base import HttpAdapter, as_int, batches, ndjson_objects, parse_json
 from .errors import bad_response, make_error, map_errors, stream_error
-from .http import open_response, root_url
+from .http import open_response, read_body, root_url
 from .retry import retry_call, retry_stream
 from .types import (
     ChatMessage,
@@ -150,7 +150,7 @@ class OllamaAdapter(HttpAdapter):
                 self.client, endpoint, model, "POST", self.url(path), body=body
             ) as response:
                 if not stream:
-                    obj = parse_json(endpoint, model, await response.aread())
+                    obj = parse_json(endpoint, model, await read_body(response))
                     if not isinstance(obj, dict):
                         raise bad_response(endpoint, model, "body is not a JSON object")
                     for event in _events(endpoint, model, obj, tools):

@@ -24,7 +24,7 @@ from .base import (
     sse_events,
 )
 from .errors import bad_response, map_errors, stream_error
-from .http import join, open_response
+from .http import join, open_response, read_body
 from .retry import DEFAULT_RETRY, RetryPolicy, retry_call, retry_stream
 from .types import (
     ChatMessage,
@@ -290,7 +290,7 @@ class OpenAIAdapter(HttpAdapter):
                 self.client, endpoint, model, "POST", url, body=body
             ) as response:
                 if not stream:
-                    obj = parse_json(endpoint, model, await response.aread())
+                    obj = parse_json(endpoint, model, await read_body(response))
                     if not isinstance(obj, dict):
                         raise bad_response(endpoint, model, "body is not a JSON object")
                     if obj.get("error"):

@@ -7,6 +7,7 @@ host, a slow server or a port that does not speak HTTP gives a verdict within se
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import time
@@ -19,8 +20,8 @@ import httpx
 from byok_ls.errors import ByokError, ErrorKind
 
 from .base import HttpAdapter
-from .errors import map_errors
-from .http import join, make_client, tls_context
+from .errors import BodyTooLarge, map_errors
+from .http import join, make_client, read_body, tls_context
 from .registry import adapter_for, make_adapter
 from .retry import NO_RETRY
 from .types import ChatMessage, ChatRequest, DiscoveredModel, Endpoint, ProbeStatus
@@ -158,9 +159,9 @@ def _names(obj: Any, key: str, name: str) -> list[str] | None:
 
 
 async def _get(client: httpx.AsyncClient, url: str) -> Any:
-    response = await client.get(url)
-    response.raise_for_status()
-    return response.json()
+    async with client.stream("GET", url) as response:
+        response.raise_for_status()
+        return json.loads(await read_body(response))
 
 
 async def _detect_one(
@@ -183,7 +184,7 @@ async def _detect_one(
                 # Older llama.cpp builds have no /v1/models but always have /health.
                 await _get(client, root + "/health")
                 return Detected(template, root, [])
-    except (httpx.HTTPError, ValueError, TimeoutError):
+    except (httpx.HTTPError, ValueError, TimeoutError, BodyTooLarge):
         pass
     return None
 

@@ -35,10 +35,13 @@ _is_data = methodcaller("startswith", "data: ")
 class SSEParser:
     """Feed bytes, get :class:`SSEEvent` objects (WHATWG event-stream rules)."""
 
-    __slots__ = ("_buf", "_data", "_event", "_id", "_skip_lf")
+    __slots__ = ("_buf", "_data", "_event", "_held", "_id", "_skip_lf")
 
     def __init__(self) -> None:
         self._buf = b""
+        #: Chunks without any line end, joined once a line ends: appending each one to
+        #: ``_buf`` would copy a long line again per chunk (quadratic in its length).
+        self._held: list[bytes] = []
         self._data: list[bytes] = []
         self._event = ""
         self._id: str | None = None
@@ -49,9 +52,19 @@ class SSEParser:
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         if not chunk:
             return []
+        if b"\n" not in chunk and b"\r" not in chunk:
+            self._held.append(chunk)
+            return []
+        if self._held:
+            chunk = b"".join([*self._held, chunk])
+            self._held.clear()
         buf = self._buf + chunk if self._buf else chunk
         if not self._skip_lf and not self._data and not self._event and b"\r" not in buf:
             return self._fast(buf)
+        return self._split(buf)
+
+    def _split(self, buf: bytes) -> list[SSEEvent]:
+        """The general case: whole lines at a time, keeping only a partial last line."""
         if self._skip_lf and buf[:1] == b"\n":
             buf = buf[1:]
         self._skip_lf = False
@@ -74,8 +87,9 @@ class SSEParser:
         """
         end = buf.rfind(b"\n\n")
         if end < 0:
-            self._buf = buf
-            return []
+            # No complete event yet: take the complete lines now, so a stream of lines that
+            # never ends an event is not kept (and copied again) as one growing buffer.
+            return self._split(buf)
         if end == len(buf) - 2 and buf.find(b"\n") == end and buf.startswith(b"data: "):
             # The live-streaming case: one chunk, one token event.
             self._buf = b""
@@ -97,7 +111,8 @@ class SSEParser:
 
     def close(self) -> list[SSEEvent]:
         """End of stream: a final unterminated line counts; an undispatched event is dropped."""
-        rest, self._buf = self._buf, b""
+        rest, self._buf = self._buf + b"".join(self._held), b""
+        self._held.clear()
         events = self._lines([rest]) if rest else []
         self._data.clear()
         self._event = ""
@@ -137,12 +152,19 @@ class SSEParser:
 class NDJSONSplitter:
     """Feed bytes, get complete non-blank lines (one JSON document each, still undecoded)."""
 
-    __slots__ = ("_buf",)
+    __slots__ = ("_buf", "_held")
 
     def __init__(self) -> None:
         self._buf = b""
+        self._held: list[bytes] = []  # chunks without a line end (see SSEParser._held)
 
     def feed(self, chunk: bytes) -> list[bytes]:
+        if b"\n" not in chunk:
+            self._held.append(chunk)
+            return []
+        if self._held:
+            chunk = b"".join([*self._held, chunk])
+            self._held.clear()
         buf = self._buf + chunk if self._buf else chunk
         end = buf.rfind(b"\n")
         if end < 0:
@@ -152,5 +174,6 @@ class NDJSONSplitter:
         return [line for line in buf[:end].split(b"\n") if line.strip()]
 
     def close(self) -> list[bytes]:
-        rest, self._buf = self._buf, b""
+        rest, self._buf = self._buf + b"".join(self._held), b""
+        self._held.clear()
         return [rest] if rest.strip() else []
