@@ -216,4 +216,3 @@ class KeyStore:
             "with `settings: {key_file_store: true}` in config.yaml (stored with mode 0600).",
             field="apiKey",
         )
-
