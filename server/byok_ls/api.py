@@ -258,6 +258,16 @@ class ReasoningParams(Base):
     budget_tokens: int | None = Field(default=None, ge=1024)
 
 
+class ContextItem(Verbatim):
+    """Something the user attached to the question: a selection (with its text) or a file
+    (read by the server from the workspace)."""
+
+    kind: Literal["selection", "file"]
+    uri: str = Field(min_length=1)
+    range: RangeView | None = None
+    text: str | None = None
+
+
 class ChatParams(Base):
     messages: list[ChatMessageParams] = Field(min_length=1)
     model_id: ModelId | None = None
@@ -266,6 +276,14 @@ class ChatParams(Base):
     reasoning: ReasoningParams | None = None
     tools: list[ToolParams] | None = None
     chat_id: str | None = Field(default=None, max_length=200)
+    #: "agent": the server runs the tool loop in the workspace (agent/).
+    mode: Literal["ask", "agent"] = "ask"
+    context: list[ContextItem] | None = Field(default=None, max_length=50)
+    #: Agent mode: most model requests in one loop (default: settings.agent.max_steps).
+    max_steps: int | None = Field(default=None, ge=1, le=500)
+    #: Agent mode: input plus output tokens the whole loop may use
+    #: (default: settings.agent.token_budget).
+    token_budget: int | None = Field(default=None, gt=0)
 
 
 class UsageView(Base):
@@ -281,6 +299,10 @@ class ChatResult(Verbatim):
     usage: UsageView
     model_id: str
     fallback: bool = False
+    #: Agent mode: model requests made, and the assistant and tool turns the loop added
+    #: (send them back with the next question to continue the conversation).
+    steps: int | None = None
+    messages: list[ChatMessageParams] | None = None
 
 
 class ChatDelta(Verbatim):

@@ -202,11 +202,16 @@ class ChatService:
         return request, input_tokens, counter.estimated
 
     async def run(
-        self, params: api.ChatParams, state: ChatState, listener: ChatListener
+        self,
+        params: api.ChatParams,
+        state: ChatState,
+        listener: ChatListener,
+        messages: tuple[ChatMessage, ...] | None = None,
     ) -> api.ChatResult:
         """Route the chat and stream its answer to ``listener``; ``state`` holds what
-        arrived, also when this raises or is cancelled."""
-        attempt = _ChatAttempt(self, params, state, listener)
+        arrived, also when this raises or is cancelled. ``messages`` replace the params'
+        own (attachments added, or an agent loop's turns)."""
+        attempt = _ChatAttempt(self, params, state, listener, messages)
         _, target = await self.router.run_streamed("chat", params.model_id, attempt)
         calls = [
             api.ToolCallView(id=c["id"], name=c["name"], arguments=c["arguments"])
@@ -232,10 +237,11 @@ class _ChatAttempt:
         params: api.ChatParams,
         state: ChatState,
         listener: ChatListener,
+        messages: tuple[ChatMessage, ...] | None = None,
     ) -> None:
         self.service = service
         self.params = params
-        self.messages = to_messages(params)
+        self.messages = to_messages(params) if messages is None else messages
         self.state = state
         self.listener = listener
         #: Set by each attempt: what a broken-off answer is counted with.

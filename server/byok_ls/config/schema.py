@@ -172,6 +172,19 @@ class Fallbacks(Base):
     embeddings: list[ModelId] = Field(default_factory=list)
 
 
+class AgentSettings(Base):
+    """Agent mode (``byok/chat`` with ``mode: agent``)."""
+
+    #: Offer the ``run_command`` tool (each command still needs the user's approval).
+    allow_commands: bool = False
+    #: Most model requests in one agent loop.
+    max_steps: int = Field(default=25, ge=1, le=500)
+    #: Input plus output tokens one agent loop may use over all its steps.
+    token_budget: int = Field(default=400_000, gt=0)
+    #: A command still running after this long is stopped.
+    command_timeout_s: float = Field(default=60, gt=0, le=3600)
+
+
 class Settings(Base):
     #: How long a provider that failed with out_of_credit/auth_failed is skipped.
     cooldown_s: float = Field(default=600, ge=0)
@@ -182,6 +195,7 @@ class Settings(Base):
     chat_max_tokens: int = Field(default=4096, gt=0)
     #: Opt-in plain-file key store (mode 0600) for machines without a keyring backend.
     key_file_store: bool = False
+    agent: AgentSettings = Field(default_factory=AgentSettings)
 
 
 class Config(Base):

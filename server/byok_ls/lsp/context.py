@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Protocol
 
 from byok_ls.app import App
@@ -14,6 +15,11 @@ class Ctx(Protocol):
 
     def document(self, uri: str) -> tuple[str, str]:
         """The server's copy of an open document: (text, language id)."""
+        ...
+
+    def open_text(self, path: Path) -> str | None:
+        """The editor's copy of the file at ``path`` when it is open there (unsaved edits
+        included), else None."""
         ...
 
     def position_encoding(self) -> str:

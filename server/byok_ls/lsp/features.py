@@ -49,14 +49,16 @@ def _partial(state: ChatState) -> dict[str, Any]:
 
 
 async def chat(ctx: Ctx, params: api.ChatParams) -> api.ChatResult:
-    from byok_ls.chat import ChatState, new_chat_id
+    from byok_ls.attachments import attach
+    from byok_ls.chat import ChatState, new_chat_id, to_messages
     from byok_ls.lsp.chat_stream import DeltaStream
 
     ctx.app.store.reload_if_changed()
     state = ChatState(params.chat_id or new_chat_id())
+    messages = attach(to_messages(params), params.context or (), ctx.app.workspace, ctx.open_text)
     deltas = DeltaStream(state.chat_id, lambda delta: ctx.notify("byok/chat/delta", delta))
     try:
-        return await ctx.app.chat.run(params, state, deltas)
+        return await ctx.app.chat.run(params, state, deltas, messages)
     except asyncio.CancelledError:
         # Answer the cancelled request with what arrived so far, as the client asked.
         raise cancelled("chat", **_partial(state)) from None

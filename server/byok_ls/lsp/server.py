@@ -106,6 +106,15 @@ class ByokServer(LanguageServer):
         doc = self.workspace.get_text_document(uri)
         return doc.source, doc.language_id or ""
 
+    def open_text(self, path: Path) -> str | None:
+        from byok_ls.workspace import uri_to_path
+
+        for uri, doc in self.workspace.text_documents.items():
+            opened = uri_to_path(uri)
+            if opened is not None and (opened == path or opened.resolve() == path):
+                return str(doc.source)
+        return None
+
     # ---- config watching ---------------------------------------------------------------
 
     def config_changed(self) -> None:
