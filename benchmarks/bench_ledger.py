@@ -107,10 +107,10 @@ def fill(path: Path, rows: int) -> int:
         r = make_record(now - span + span * i / rows + rng.random(), i)
         batch.append(
             (r.ts, r.provider_id, r.model, r.task, r.input_tokens, r.output_tokens,
-             int(r.estimated), r.cost_usd, r.latency_ms, r.outcome, int(r.fallback))
+             int(r.estimated), r.cost_usd, r.latency_ms, r.outcome, int(r.fallback), None)
         )  # fmt: skip
     conn.execute("BEGIN")
-    conn.executemany("INSERT INTO usage_records VALUES (?,?,?,?,?,?,?,?,?,?,?)", batch)
+    conn.executemany("INSERT INTO usage_records VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", batch)
     # The daily sums the writer keeps up to date, rebuilt here in one statement.
     conn.execute(
         "INSERT INTO usage_daily SELECT date(ts, 'unixepoch', 'localtime'), provider_id, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import random
@@ -157,7 +158,7 @@ def test_no_text_columns_in_schema(ledger: Ledger, db_path: Path) -> None:
         journal = conn.execute("PRAGMA journal_mode").fetchone()[0]
     assert records == [
         "ts", "provider_id", "model", "task", "input_tokens", "output_tokens",
-        "estimated", "cost_usd", "latency_ms", "outcome", "fallback",
+        "estimated", "cost_usd", "latency_ms", "outcome", "fallback", "conversation_id",
     ]  # fmt: skip
     assert daily == [
         "day", "provider_id", "model", "task", "requests", "input_tokens", "output_tokens",
@@ -166,6 +167,34 @@ def test_no_text_columns_in_schema(ledger: Ledger, db_path: Path) -> None:
     assert tables == {"usage_records", "usage_daily"}
     assert {"usage_records_ts", "usage_records_provider_ts"} <= indexes
     assert journal == "wal"
+
+
+def test_a_version_1_database_gains_the_conversation_column(db_path: Path) -> None:
+    """Ledgers written before conversations were recorded keep their rows and take new ones."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute(
+            "CREATE TABLE usage_records (ts REAL NOT NULL, provider_id TEXT NOT NULL, "
+            "model TEXT NOT NULL, task TEXT NOT NULL, input_tokens INTEGER NOT NULL, "
+            "output_tokens INTEGER NOT NULL, estimated INTEGER NOT NULL, cost_usd REAL, "
+            "latency_ms REAL NOT NULL, outcome TEXT NOT NULL, fallback INTEGER NOT NULL)"
+        )
+        conn.execute(
+            "INSERT INTO usage_records VALUES (1.0, 'old', 'm', 'chat', 1, 1, 0, NULL, 1, 'ok', 0)"
+        )
+        conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    with Ledger(db_path, **FAST) as led:  # type: ignore[arg-type]
+        led.record(dataclasses.replace(rec(), conversation_id="chat-7"))
+        assert led.flush()
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute(
+            "SELECT provider_id, conversation_id FROM usage_records ORDER BY ts"
+        ).fetchall()
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    conn.close()
+    assert rows == [("old", None), ("openai", "chat-7")]
+    assert version == 2
 
 
 def test_group_by_day_across_local_midnight(new_york: None, ledger: Ledger) -> None:

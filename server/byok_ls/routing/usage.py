@@ -7,6 +7,7 @@ import time
 from byok_ls.config.schema import Task
 from byok_ls.routing.target import Spent, Target
 from byok_ls.usage import Ledger, Prices, UsageRecord, cost_usd
+from byok_ls.usage.records import CONVERSATION
 
 
 class UsageRecorder:
@@ -39,5 +40,6 @@ class UsageRecorder:
                 latency_ms=(time.perf_counter() - started) * 1000,
                 outcome=outcome,
                 fallback=target.fallback,
+                conversation_id=CONVERSATION.get(),
             )
         )

@@ -7,11 +7,17 @@ ledger, so the usage database is safe to share when asking for help with a bill.
 from __future__ import annotations
 
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Literal
 
 Task = Literal["chat", "completion", "embeddings", "test"]
 Period = Literal["day", "month"]
+
+#: The conversation the running request belongs to. Set by the chat service for the task
+#: that serves one ``byok/chat`` call and read when the router writes the usage record, so
+#: the id reaches the ledger without every layer in between passing it along.
+CONVERSATION: ContextVar[str | None] = ContextVar("byok_conversation", default=None)
 
 #: ``outcome`` of a request that succeeded; anything else is an ``ErrorKind`` value
 #: (``cancelled`` included) and counts as an error in reports.
@@ -33,6 +39,8 @@ class UsageRecord:
     latency_ms: float
     outcome: str  # "ok" or an ErrorKind value such as "timeout" or "cancelled"
     fallback: bool  # served by a fallback model after the active one failed
+    #: The chat (``chatId``) the request belonged to: every step of an agent loop shares it.
+    conversation_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

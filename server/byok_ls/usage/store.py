@@ -23,7 +23,8 @@ import filelock
 
 from byok_ls.usage.records import OK, DayKeys, UsageRecord
 
-SCHEMA_VERSION = 1
+#: 2 added usage_records.conversation_id (the chat or agent loop a request belonged to).
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS usage_records (
@@ -37,7 +38,8 @@ CREATE TABLE IF NOT EXISTS usage_records (
     cost_usd REAL,
     latency_ms REAL NOT NULL,
     outcome TEXT NOT NULL,
-    fallback INTEGER NOT NULL
+    fallback INTEGER NOT NULL,
+    conversation_id TEXT
 );
 CREATE INDEX IF NOT EXISTS usage_records_ts ON usage_records (ts);
 CREATE INDEX IF NOT EXISTS usage_records_provider_ts ON usage_records (provider_id, ts);
@@ -58,7 +60,7 @@ CREATE TABLE IF NOT EXISTS usage_daily (
 ) WITHOUT ROWID;
 """
 
-_INSERT_RECORD = "INSERT INTO usage_records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_RECORD = "INSERT INTO usage_records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _UPSERT_DAILY = """
 INSERT INTO usage_daily VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (day, provider_id, model, task) DO UPDATE SET
@@ -194,6 +196,8 @@ def open_db(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+            if version == 1:
+                conn.execute("ALTER TABLE usage_records ADD COLUMN conversation_id TEXT")
             if version < SCHEMA_VERSION:
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
@@ -232,6 +236,7 @@ def write_batch(conn: sqlite3.Connection, batch: Sequence[UsageRecord]) -> None:
                 r.latency_ms,
                 str(r.outcome),
                 int(r.fallback),
+                r.conversation_id,
             )
         )
         key = (day_of(r.ts), r.provider_id, r.model, str(r.task))
