@@ -35,6 +35,8 @@ class AnthropicFlavor:
     # Anthropic sends a ping right after the first content_block_start.
     ping: bool = True
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # Unique for the server's life: Anthropic refuses a conversation with a tool_use id twice.
+    _tool_ids: itertools.count[int] = field(default_factory=itertools.count)
 
     def routes(self) -> dict[tuple[str, str], Route]:
         return {
@@ -94,11 +96,11 @@ class AnthropicFlavor:
         if text or not reply.tool_calls:
             blocks.append({"type": "text", "text": text})
             tools.append(None)
-        for i, tc in enumerate(reply.tool_calls):
+        for tc in reply.tool_calls:
             blocks.append(
                 {
                     "type": "tool_use",
-                    "id": tc.id or f"toolu_fake{i:04d}",
+                    "id": tc.id or f"toolu_fake{next(self._tool_ids):04d}",
                     "name": tc.name,
                     "input": json.loads(tc.arguments or "{}"),
                 }

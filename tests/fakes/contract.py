@@ -127,6 +127,65 @@ def semantic_problems(kind: str, body: dict[str, Any]) -> list[str]:
             problems.append(
                 "thinking.budget_tokens must be less than max_tokens (Anthropic answers 400)"
             )
+    messages = body.get("messages")
+    if isinstance(messages, list):
+        if kind == "openai.chat":
+            problems += _openai_tool_turns(messages)
+        elif kind == "anthropic.messages":
+            problems += _anthropic_tool_turns(messages)
+    return problems
+
+
+def _openai_tool_turns(messages: list[Any]) -> list[str]:
+    """OpenAI answers 400 unless an assistant message with tool_calls is followed by one tool
+    message per call id, and no tool message answers a call that was not made."""
+    problems: list[str] = []
+    open_calls: set[str] = set()
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict):
+            continue
+        role = message.get("role")
+        if role == "tool":
+            call_id = message.get("tool_call_id")
+            if call_id not in open_calls:
+                problems.append(f"messages[{i}]: tool message for unknown call {call_id!r}")
+            open_calls.discard(call_id)
+            continue
+        if open_calls:
+            problems.append(f"messages[{i}]: tool calls {sorted(open_calls)} got no tool message")
+        calls = message.get("tool_calls") if role == "assistant" else None
+        open_calls = {c.get("id") for c in calls or [] if isinstance(c, dict)}
+    if open_calls:
+        problems.append(f"tool calls {sorted(open_calls)} got no tool message")
+    return problems
+
+
+def _anthropic_tool_turns(messages: list[Any]) -> list[str]:
+    """Anthropic answers 400 unless each tool_use is answered by a tool_result in the very
+    next user turn, every tool_result answers a tool_use of the turn before, and tool_use
+    ids are unique."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    open_uses: set[str] = set()
+    for i, message in enumerate(messages):
+        if not isinstance(message, dict):
+            continue
+        content = message.get("content")
+        blocks = [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
+        if message.get("role") == "user":
+            answered = {b.get("tool_use_id") for b in blocks if b.get("type") == "tool_result"}
+            for extra in sorted(map(str, answered - open_uses)):
+                problems.append(f"messages[{i}]: tool_result for unknown tool_use {extra!r}")
+            for missing in sorted(map(str, open_uses - answered)):
+                problems.append(f"messages[{i}]: tool_use {missing!r} has no tool_result")
+            open_uses = set()
+            continue
+        if open_uses:
+            problems.append(f"messages[{i}]: tool_use {sorted(open_uses)} has no tool_result")
+        open_uses = {str(b.get("id")) for b in blocks if b.get("type") == "tool_use"}
+        for use in sorted(open_uses & seen):
+            problems.append(f"messages[{i}]: tool_use id {use!r} is used twice")
+        seen |= open_uses
     return problems
 
 

@@ -54,10 +54,6 @@ def fake_embedding(text: str, dims: int) -> list[float]:
     return [round(v / 32768.0 - 1.0, 6) for v in raw]
 
 
-def tool_call_id(tc: ToolCall, index: int) -> str:
-    return tc.id or f"call_fake{index:04d}"
-
-
 @dataclass
 class OpenAIFlavor:
     """OpenAI-compatible endpoints; vendor quirks are options, not branches on a name."""
@@ -84,6 +80,12 @@ class OpenAIFlavor:
     invalid_key: Callable[[], Reply] = presets.openai_invalid_key
     missing_key: Callable[[], Reply] = presets.openai_missing_key
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # Call ids are unique for the server's life, as the real API's are: a conversation that
+    # goes on over several turns never sees the same id twice.
+    _tool_ids: itertools.count[int] = field(default_factory=itertools.count)
+
+    def tool_call_id(self, tc: ToolCall) -> str:
+        return tc.id or f"call_fake{next(self._tool_ids):04d}"
 
     # -- Flavor protocol ---------------------------------------------------------------
 
@@ -212,7 +214,7 @@ class OpenAIFlavor:
             if reply.tool_calls:
                 message["tool_calls"] = [
                     {
-                        "id": tool_call_id(tc, i),
+                        "id": self.tool_call_id(tc),
                         "type": "function",
                         "function": {"name": tc.name, "arguments": tc.arguments},
                     }
@@ -265,7 +267,7 @@ class OpenAIFlavor:
         for i, tc in enumerate(reply.tool_calls):
             head = {
                 "index": i,
-                "id": tool_call_id(tc, i),
+                "id": self.tool_call_id(tc),
                 "type": "function",
                 "function": {"name": tc.name, "arguments": ""},
             }
