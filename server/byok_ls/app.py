@@ -18,6 +18,7 @@ from byok_ls.paths import CONFIG_FILE
 from byok_ls.secrets import KeyStore
 
 if TYPE_CHECKING:
+    from byok_ls.agent.loop import AgentService
     from byok_ls.chat import ChatService
     from byok_ls.completion.engine import CompletionService
     from byok_ls.embeddings import EmbeddingsService
@@ -79,6 +80,12 @@ class App:
         from byok_ls.completion.engine import CompletionService
 
         return CompletionService(self.router, self._workspace_roots)
+
+    @cached_property
+    def agent(self) -> AgentService:
+        from byok_ls.agent.loop import AgentService
+
+        return AgentService(self.chat, self.workspace, lambda: self.config.config.settings.agent)
 
     @cached_property
     def workspace(self) -> Workspace:

@@ -28,6 +28,7 @@ from byok_ls.providers.types import (
     Usage,
 )
 from byok_ls.routing import Router, Spent, Target
+from byok_ls.usage.records import CONVERSATION
 
 #: Tokens a chat format adds per message beyond its text (role markers, separators).
 MESSAGE_OVERHEAD = 4
@@ -211,6 +212,8 @@ class ChatService:
         """Route the chat and stream its answer to ``listener``; ``state`` holds what
         arrived, also when this raises or is cancelled. ``messages`` replace the params'
         own (attachments added, or an agent loop's turns)."""
+        # This task serves one conversation: its usage records carry the chat id.
+        CONVERSATION.set(state.chat_id)
         attempt = _ChatAttempt(self, params, state, listener, messages)
         _, target = await self.router.run_streamed("chat", params.model_id, attempt)
         calls = [

@@ -61,7 +61,12 @@ async def start_session(
     client = LanguageClient(converter_factory=raw_converter)
     register_lsp_features(client)
     session = Session(client)
-    for method in ("byok/config/changed", "byok/chat/delta", "byok/usage/warning"):
+    for method in (
+        "byok/config/changed",
+        "byok/chat/delta",
+        "byok/usage/warning",
+        "byok/agent/step",
+    ):
 
         def record(params: Any, method: str = method) -> None:
             session.received(method).append(params)

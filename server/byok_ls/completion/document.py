@@ -87,3 +87,20 @@ def split_at(text: str, line: int, character: int, encoding: str = "utf-16") -> 
         index = _utf16_to_index(line_text, character)
     cut = start + index
     return text[:cut], text[cut:]
+
+
+def position_of(text: str, offset: int, encoding: str = "utf-16") -> tuple[int, int]:
+    """The LSP position (line, character in ``encoding`` units) of a str index: the
+    inverse of :func:`split_at` (an index inside a CR LF line break has none)."""
+    before = text[:offset]
+    line = 0
+    line_start = 0
+    for m in _EOL.finditer(before):
+        line += 1
+        line_start = m.end()
+    piece = before[line_start:]
+    if encoding == "utf-8":
+        return line, len(piece.encode("utf-8"))
+    if encoding == "utf-32":
+        return line, len(piece)
+    return line, len(piece.encode("utf-16-le")) // 2

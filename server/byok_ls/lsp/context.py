@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from byok_ls.app import App
+
+if TYPE_CHECKING:
+    from byok_ls.agent.host import Editor
 
 
 class Ctx(Protocol):
@@ -24,6 +27,10 @@ class Ctx(Protocol):
 
     def position_encoding(self) -> str:
         """The position encoding negotiated at initialize ("utf-16" unless agreed otherwise)."""
+        ...
+
+    def editor(self) -> Editor:
+        """The editor as agent mode uses it (approvals, edits, diagnostics)."""
         ...
 
     def loop_lag_max_ms(self) -> float | None:

@@ -58,6 +58,8 @@ async def chat(ctx: Ctx, params: api.ChatParams) -> api.ChatResult:
     messages = attach(to_messages(params), params.context or (), ctx.app.workspace, ctx.open_text)
     deltas = DeltaStream(state.chat_id, lambda delta: ctx.notify("byok/chat/delta", delta))
     try:
+        if params.mode == "agent":
+            return await ctx.app.agent.run(params, messages, state, deltas, ctx.editor())
         return await ctx.app.chat.run(params, state, deltas, messages)
     except asyncio.CancelledError:
         # Answer the cancelled request with what arrived so far, as the client asked.

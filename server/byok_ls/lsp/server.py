@@ -6,8 +6,9 @@ import asyncio
 import logging
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lsprotocol import types
 from pydantic import BaseModel, ValidationError
@@ -27,11 +28,34 @@ from byok_ls.lsp.params import named
 from byok_ls.lsp.protocol import ByokProtocol
 from byok_ls.secrets import known_keys
 
+if TYPE_CHECKING:
+    from byok_ls.lsp.agent import LspEditor
+
 log = logging.getLogger(__name__)
 
 CONFIG_CHANGED = "byok/config/changed"
 #: How often the config file is checked for edits by hand or by another window's server.
 WATCH_INTERVAL_S = 0.5
+
+
+@dataclass
+class ClientSettings:
+    """Settings the editor sends (``initializationOptions``, then
+    ``workspace/didChangeConfiguration`` under ``byok``); None = not sent, the config
+    file decides."""
+
+    allow_commands: bool | None = None
+
+    def update(self, options: Any) -> None:
+        """Take ``{agent: {allowCommands}}`` from whatever the client sent."""
+        agent = _get(options, "agent")
+        value = _get(agent, "allowCommands")
+        if isinstance(value, bool):
+            self.allow_commands = value
+
+
+def _get(obj: Any, key: str) -> Any:
+    return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
 
 
 class ByokServer(LanguageServer):
@@ -45,6 +69,7 @@ class ByokServer(LanguageServer):
         self._announced_generation = self.app.store.generation
         #: Event-loop lag, measured only when BYOK_LS_LOOP_MONITOR=1 (see lsp/monitor.py).
         self.loop_monitor = LagMonitor() if LagMonitor.enabled() else None
+        self.client_settings = ClientSettings()
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         """pygls' stdio loop, with the framing-tolerant reader of lsp/framing.py."""
@@ -105,6 +130,11 @@ class ByokServer(LanguageServer):
             )
         doc = self.workspace.get_text_document(uri)
         return doc.source, doc.language_id or ""
+
+    def editor(self) -> LspEditor:
+        from byok_ls.lsp.agent import LspEditor
+
+        return LspEditor(self)
 
     def open_text(self, path: Path) -> str | None:
         from byok_ls.workspace import uri_to_path
@@ -177,6 +207,14 @@ async def call(server: ByokServer, method: Method[Any, Any], raw: Any) -> Any:
 
 def build() -> ByokServer:
     server = ByokServer()
+
+    @server.feature(types.INITIALIZE)
+    def initialize(params: types.InitializeParams) -> None:
+        server.client_settings.update(params.initialization_options)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def did_change_configuration(params: types.DidChangeConfigurationParams) -> None:
+        server.client_settings.update(_get(params.settings, "byok"))
 
     @server.feature(types.INITIALIZED)
     async def initialized(params: types.InitializedParams) -> None:
