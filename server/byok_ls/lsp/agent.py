@@ -18,6 +18,7 @@ from pygls.exceptions import JsonRpcException
 
 from byok_ls.agent.host import Diagnostic, Edit
 from byok_ls.completion.document import position_of
+from byok_ls.lsp.server import field_of
 from byok_ls.workspace import uri_to_path
 
 if TYPE_CHECKING:
@@ -29,10 +30,6 @@ STEP = "byok/agent/step"
 APPROVE = "byok/agent/approve"
 DIAGNOSTICS = "byok/agent/diagnostics"
 _SEVERITY = {1: "error", 2: "warning", 3: "information", 4: "hint"}
-
-
-def _get(obj: Any, key: str) -> Any:
-    return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
 
 
 class LspEditor:
@@ -62,11 +59,7 @@ class LspEditor:
 
     def _uri(self, path: Path) -> str:
         # The client's own spelling of an open document's URI, so the edit lands in it.
-        for uri in self.server.workspace.text_documents:
-            opened = uri_to_path(uri)
-            if opened is not None and (opened == path or opened.resolve() == path):
-                return str(uri)
-        return path.as_uri()
+        return self.server.open_uri(path) or path.as_uri()
 
     async def apply(self, edit: Edit) -> str | None:
         uri = self._uri(edit.path)
@@ -100,10 +93,10 @@ class LspEditor:
             )
         except JsonRpcException as exc:
             return f"the editor refused workspace/applyEdit ({exc})"
-        applied = _get(answer, "applied")
+        applied = field_of(answer, "applied")
         if applied is True:
             return None
-        reason = _get(answer, "failureReason") or _get(answer, "failure_reason")
+        reason = field_of(answer, "failureReason") or field_of(answer, "failure_reason")
         return str(reason or "the editor did not apply it")
 
     async def diagnostics(self, path: Path | None) -> list[Diagnostic] | None:

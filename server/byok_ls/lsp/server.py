@@ -48,13 +48,14 @@ class ClientSettings:
 
     def update(self, options: Any) -> None:
         """Take ``{agent: {allowCommands}}`` from whatever the client sent."""
-        agent = _get(options, "agent")
-        value = _get(agent, "allowCommands")
+        agent = field_of(options, "agent")
+        value = field_of(agent, "allowCommands")
         if isinstance(value, bool):
             self.allow_commands = value
 
 
-def _get(obj: Any, key: str) -> Any:
+def field_of(obj: Any, key: str) -> Any:
+    """``obj[key]`` of a plain JSON object or the attribute of an lsprotocol one."""
     return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
 
 
@@ -136,14 +137,19 @@ class ByokServer(LanguageServer):
 
         return LspEditor(self)
 
-    def open_text(self, path: Path) -> str | None:
+    def open_uri(self, path: Path) -> str | None:
+        """The URI, as the client spells it, of the open document at ``path``."""
         from byok_ls.workspace import uri_to_path
 
-        for uri, doc in self.workspace.text_documents.items():
+        for uri in self.workspace.text_documents:
             opened = uri_to_path(uri)
             if opened is not None and (opened == path or opened.resolve() == path):
-                return str(doc.source)
+                return str(uri)
         return None
+
+    def open_text(self, path: Path) -> str | None:
+        uri = self.open_uri(path)
+        return None if uri is None else str(self.workspace.get_text_document(uri).source)
 
     # ---- config watching ---------------------------------------------------------------
 
@@ -214,7 +220,7 @@ def build() -> ByokServer:
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(params: types.DidChangeConfigurationParams) -> None:
-        server.client_settings.update(_get(params.settings, "byok"))
+        server.client_settings.update(field_of(params.settings, "byok"))
 
     @server.feature(types.INITIALIZED)
     async def initialized(params: types.InitializedParams) -> None:
