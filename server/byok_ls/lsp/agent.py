@@ -18,7 +18,7 @@ from pygls.exceptions import JsonRpcException
 
 from byok_ls.agent.host import Diagnostic, Edit
 from byok_ls.completion.document import position_of
-from byok_ls.lsp.server import field_of
+from byok_ls.lsp.converter import field_of
 from byok_ls.workspace import uri_to_path
 
 if TYPE_CHECKING:

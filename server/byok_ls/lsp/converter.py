@@ -29,3 +29,8 @@ def raw_converter() -> cattrs.Converter:
     for cls in (JsonRPCRequestMessage, JsonRPCResponseMessage, JsonRPCNotification):
         converter.register_structure_hook(cls, _keep)
     return converter
+
+
+def field_of(obj: Any, key: str) -> Any:
+    """``obj[key]`` of a plain JSON object or the attribute of an lsprotocol one."""
+    return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)

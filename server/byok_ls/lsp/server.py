@@ -20,7 +20,7 @@ from byok_ls import __version__
 from byok_ls.app import App
 from byok_ls.errors import ByokError, ErrorKind, scrub
 from byok_ls.lsp import features
-from byok_ls.lsp.converter import raw_converter
+from byok_ls.lsp.converter import field_of, raw_converter
 from byok_ls.lsp.errors import from_byok, from_validation
 from byok_ls.lsp.methods import METHODS, Method
 from byok_ls.lsp.monitor import LagMonitor
@@ -52,11 +52,6 @@ class ClientSettings:
         value = field_of(agent, "allowCommands")
         if isinstance(value, bool):
             self.allow_commands = value
-
-
-def field_of(obj: Any, key: str) -> Any:
-    """``obj[key]`` of a plain JSON object or the attribute of an lsprotocol one."""
-    return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
 
 
 class ByokServer(LanguageServer):
