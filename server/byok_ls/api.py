@@ -316,6 +316,13 @@ class ChatDelta(Verbatim):
     tool_call: dict[str, Any] | None = None
 
 
+class ConfigChanged(Base):
+    """``byok/config/changed``: the stored configuration changed (this server, another
+    window or a hand edit); read it again."""
+
+    revision: int
+
+
 class TextDocumentId(Base):
     uri: str = Field(min_length=1)
 

@@ -14,7 +14,14 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from byok_ls import api
 from byok_ls.config.schema import Config
+
+#: Notifications the server sends, with their params.
+NOTIFICATIONS: dict[str, type[BaseModel]] = {
+    "byok/chat/delta": api.ChatDelta,
+    "byok/config/changed": api.ConfigChanged,
+}
 
 
 def config_schema() -> dict[str, Any]:
@@ -31,6 +38,8 @@ def lsp_api_schema() -> dict[str, Any]:
     for method in METHODS:
         pairs.append((method.params, "validation"))
         pairs.append((method.result, "serialization"))
+    for payload in NOTIFICATIONS.values():
+        pairs.append((payload, "serialization"))
     refs, defs = models_json_schema(pairs, by_alias=True, ref_template="#/$defs/{model}")
     methods = {
         m.name: {
@@ -40,10 +49,15 @@ def lsp_api_schema() -> dict[str, Any]:
         }
         for m in METHODS
     }
+    notifications = {
+        name: {"params": refs[(payload, "serialization")]}
+        for name, payload in NOTIFICATIONS.items()
+    }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "byok-ls LSP API (byok/* methods)",
         "methods": methods,
+        "notifications": notifications,
         "$defs": defs.get("$defs", {}),
     }
 

@@ -77,3 +77,21 @@ def test_every_template_is_valid() -> None:
         for model in template.models:
             if model.task == "completion":
                 assert model.fim is not None, f"{template.id}/{model.name} needs a fim mode"
+
+
+def test_client_protocol_is_generated_from_the_current_schema() -> None:
+    """vscode-client/src/shared/protocol.ts is what the generator makes of the committed
+    schema: the client's wire types cannot drift from the server's models."""
+    import importlib.util
+
+    script = ROOT / "vscode-client" / "scripts" / "gen_protocol.py"
+    spec = importlib.util.spec_from_file_location("gen_protocol", script)
+    assert spec is not None and spec.loader is not None
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    schema = json.loads((ROOT / "schemas" / "lsp-api.schema.json").read_text(encoding="utf-8"))
+    committed = (ROOT / "vscode-client" / "src" / "shared" / "protocol.ts").read_text("utf-8")
+    assert committed == generator.render(schema), (
+        "protocol.ts is stale: run `python vscode-client/scripts/gen_protocol.py`"
+    )
+    assert "'byok/vocabulary': { params: Empty; result: VocabularyResult }" in committed

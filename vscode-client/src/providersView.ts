@@ -1,6 +1,6 @@
 /** The "Providers & Models" tree in the BYOK view container. */
 import * as vscode from 'vscode';
-import { formatModelId } from './shared/modelId';
+import { formatModelId, taskOf } from './shared/modelId';
 import { TASKS, type Active, type Model, type Provider, type Task } from './shared/protocol';
 import { describeKey } from './shared/validation';
 import type { ByokServer } from './server';
@@ -109,7 +109,7 @@ export class ProvidersView implements vscode.TreeDataProvider<Node>, vscode.Disp
       case 'model': {
         const { provider: p, model: m } = node;
         const modelId = formatModelId(p.id, m.name);
-        const activeFor = this.active && this.active[m.task] === modelId;
+        const activeFor = this.active && this.active[taskOf(m)] === modelId;
         const item = new vscode.TreeItem(m.name);
         item.id = `model:${p.id}:${m.task}:${m.name}`;
         item.description = `${m.task}${activeFor ? ' · active' : ''}`;

@@ -16,7 +16,7 @@ from pygls.exceptions import JsonRpcException
 from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
-from byok_ls import __version__
+from byok_ls import __version__, api
 from byok_ls.app import App
 from byok_ls.errors import ByokError, ErrorKind, scrub
 from byok_ls.lsp import features
@@ -150,7 +150,8 @@ class ByokServer(LanguageServer):
 
     def config_changed(self) -> None:
         self._announced_generation = self.app.store.generation
-        self.notify(CONFIG_CHANGED, {"revision": self.app.store.config.revision})
+        changed = api.ConfigChanged(revision=self.app.store.config.revision)
+        self.notify(CONFIG_CHANGED, changed.model_dump(mode="json", by_alias=True))
 
     def report_problem(self) -> None:
         problem = self.app.store.problem

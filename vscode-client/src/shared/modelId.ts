@@ -36,8 +36,13 @@ export function shortModelLabel(modelId: string | null | undefined, none = 'no m
   return parsed ? parsed.modelName : none;
 }
 
+/** A model's task; the server sends it always, and a model without one is a chat model. */
+export function taskOf(m: Pick<Model, 'task'>): Task {
+  return m.task ?? 'chat';
+}
+
 export function groupModelsByTask(models: readonly Model[]): Record<Task, Model[]> {
   const groups: Record<Task, Model[]> = { chat: [], completion: [], embeddings: [] };
-  for (const m of models) (groups[m.task] ?? (groups[m.task] = [])).push(m);
+  for (const m of models) (groups[taskOf(m)] ?? (groups[taskOf(m)] = [])).push(m);
   return groups;
 }

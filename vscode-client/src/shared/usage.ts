@@ -5,8 +5,8 @@ function money(v: number | null | undefined): string {
   return v == null ? '—' : `$${v.toFixed(v < 1 ? 4 : 2)}`;
 }
 
-function cell(s: string): string {
-  return s.replace(/\|/g, '\\|');
+function cell(s: string | null | undefined): string {
+  return (s ?? '-').replace(/\|/g, '\\|');
 }
 
 export function formatUsageMarkdown(u: UsageResult, title = 'BYOK usage'): string {

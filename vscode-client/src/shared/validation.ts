@@ -1,5 +1,5 @@
 /** Client-side form checks (instant feedback; the server stays the authority) and form <-> wire conversion. */
-import { FIM_MODES, REASONING_STYLES, type Model, type Task } from './protocol';
+import { REASONING_STYLES, type Model, type Task, type VocabularyResult } from './protocol';
 
 export type FormErrors = Record<string, string>;
 
@@ -99,7 +99,14 @@ function isPositiveInt(s: string): boolean {
   return /^\d+$/.test(s.trim()) && Number(s) > 0;
 }
 
-export function validateModelForm(f: ModelForm, existingNames: readonly string[] = []): FormErrors {
+/** Every `fim` value the server accepts, from its byok/vocabulary answer. */
+export function fimChoices(v: Pick<VocabularyResult, 'fimModes' | 'fimFamilies'>): string[] {
+  return [...v.fimModes, ...v.fimFamilies.map((family) => `template:${family}`)];
+}
+
+/** ``fimModes``: what fimChoices() made of the server's vocabulary (empty: not known yet, the
+ * server alone decides). */
+export function validateModelForm(f: ModelForm, existingNames: readonly string[] = [], fimModes: readonly string[] = []): FormErrors {
   const errors: FormErrors = {};
   const fields = modelFieldsForTask(f.task);
   const name = f.name.trim();
@@ -112,7 +119,7 @@ export function validateModelForm(f: ModelForm, existingNames: readonly string[]
   }
   if (fields.includes('reasoningStyle') && f.reasoningStyle && !REASONING_STYLES.includes(f.reasoningStyle as never))
     errors.reasoningStyle = 'Choose a reasoning style.';
-  if (fields.includes('fim') && f.fim && !FIM_MODES.includes(f.fim)) errors.fim = 'Choose a fill-in-the-middle mode.';
+  if (fields.includes('fim') && f.fim && fimModes.length && !fimModes.includes(f.fim)) errors.fim = 'Choose a fill-in-the-middle mode.';
   return errors;
 }
 

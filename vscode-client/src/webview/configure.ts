@@ -1,8 +1,7 @@
 /** Configure Providers panel: providers, keys (status only), models per task, active models. */
 import { errorActions, errorKind, fieldForError, testStatusLabel } from '../shared/errors';
-import { formatModelId, groupModelsByTask } from '../shared/modelId';
+import { formatModelId, groupModelsByTask, taskOf } from '../shared/modelId';
 import {
-  FIM_MODES,
   REASONING_STYLES,
   TASKS,
   type Active,
@@ -13,9 +12,11 @@ import {
   type Task,
   type Template,
   type TestResult,
+  type VocabularyResult,
 } from '../shared/protocol';
 import {
   describeKey,
+  fimChoices,
   modelFieldsForTask,
   modelFromForm,
   modelToForm,
@@ -37,9 +38,11 @@ interface State {
   active: Active | null;
   tests: Map<string, TestResult | 'pending' | RpcError>;
   loadError: RpcError | null;
+  /** The server's words (FIM modes and families, ...): the menus offer exactly these. */
+  vocabulary: VocabularyResult | null;
 }
 
-const state: State = { templates: [], providers: [], active: null, tests: new Map(), loadError: null };
+const state: State = { templates: [], providers: [], active: null, tests: new Map(), loadError: null, vocabulary: null };
 
 // ---------------------------------------------------------------- page skeleton
 
@@ -90,12 +93,17 @@ function showBanner(err: RpcError | null, prefix = ''): void {
 
 async function load(): Promise<void> {
   try {
-    const [t, p, a] = await Promise.all([
+    const [t, p, a, v] = await Promise.all([
       state.templates.length ? Promise.resolve({ templates: state.templates }) : rpc<{ templates: Template[] }>('byok/templates/list'),
       rpc<{ providers: Provider[] }>('byok/providers/list'),
       rpc<Active>('byok/active/get'),
+      state.vocabulary ? Promise.resolve(state.vocabulary) : rpc<VocabularyResult>('byok/vocabulary'),
     ]);
     state.templates = t.templates ?? [];
+    if (!state.vocabulary) {
+      state.vocabulary = v;
+      mf.fim.replaceChildren(...fimChoices(v).map((s) => h('option', { value: s }, s)));
+    }
     state.providers = p.providers ?? [];
     state.active = a;
     state.loadError = null;
@@ -162,7 +170,7 @@ function testLine(p: Provider): HTMLElement {
 
 function modelItem(p: Provider, m: Model): HTMLElement {
   const modelId = formatModelId(p.id, m.name);
-  const active = isActive(m.task, modelId);
+  const active = isActive(taskOf(m), modelId);
   const facts: string[] = [];
   if (m.nCtx) facts.push(`${m.nCtx.toLocaleString('en-US')} ctx`);
   if (m.task === 'completion' && m.fim) facts.push(`FIM ${m.fim}`);
@@ -183,10 +191,10 @@ function modelItem(p: Provider, m: Model): HTMLElement {
         ? null
         : h(
             'button',
-            { type: 'button', className: 'secondary', 'data-fk': `${fk}/use`, 'aria-label': `Use ${m.name} for ${m.task}`, onclick: () => setActive(m.task, modelId) },
+            { type: 'button', className: 'secondary', 'data-fk': `${fk}/use`, 'aria-label': `Use ${m.name} for ${m.task}`, onclick: () => setActive(taskOf(m), modelId) },
             `Use for ${m.task}`,
           ),
-      h('button', { type: 'button', className: 'secondary', 'data-fk': `${fk}/edit`, 'aria-label': `Edit model ${m.name}`, onclick: () => openModelDialog(p, m.task, m) }, 'Edit'),
+      h('button', { type: 'button', className: 'secondary', 'data-fk': `${fk}/edit`, 'aria-label': `Edit model ${m.name}`, onclick: () => openModelDialog(p, taskOf(m), m) }, 'Edit'),
       h('button', { type: 'button', className: 'secondary danger', 'data-fk': `${fk}/remove`, 'aria-label': `Remove model ${m.name}`, onclick: () => removeModel(p, m) }, 'Remove'),
     ),
   );
@@ -591,7 +599,7 @@ const mf = {
   tokenizer: inputEl({ placeholder: 'hf://org/repo, a file path, or empty to estimate' }),
   defaultTemperature: inputEl({ inputmode: 'decimal', placeholder: 'e.g. 0.2' }),
   reasoningStyle: selectEl(REASONING_STYLES.map((s) => s)),
-  fim: selectEl(FIM_MODES.map((s) => s)),
+  fim: selectEl([]), // filled from byok/vocabulary
 };
 const mfDatalist = h('datalist', { id: 'mf-name-options' });
 const mfTitle = h('h2', { id: 'mf-title' }, 'Add model');
@@ -664,7 +672,7 @@ function openModelDialog(p: Provider, task: Task, m?: Model): void {
   mfDiscoverStatus.textContent = '';
   mfTitle.textContent = m ? `Edit ${task} model` : `Add ${task} model`;
   byId('mf-provider').textContent = `Provider: ${p.name || p.id}`;
-  const f = modelToForm(m ?? { task, name: '' });
+  const f = modelToForm(m ? { ...m, task } : { task, name: '' });
   mf.task.value = f.task;
   mf.task.disabled = !!m;
   mf.name.value = f.name;
@@ -724,7 +732,7 @@ async function saveModel(): Promise<void> {
   if (!p) return;
   const form = readModelForm();
   const existing = (p.models ?? []).filter((m) => m.task === form.task && m.name !== mfEditing?.name).map((m) => m.name);
-  const errors = validateModelForm(form, existing);
+  const errors = validateModelForm(form, existing, state.vocabulary ? fimChoices(state.vocabulary) : []);
   if (Object.keys(errors).length) {
     setFieldErrors('mf-', MF_FIELDS, errors, mfFormError);
     return;
@@ -741,7 +749,7 @@ async function saveModel(): Promise<void> {
     return;
   }
   const modelId = formatModelId(p.id, model.name);
-  if (checkbox('mf-makeActive').checked && !isActive(model.task, modelId)) {
+  if (checkbox('mf-makeActive').checked && !isActive(taskOf(model), modelId)) {
     try {
       state.active = await rpc<Active>('byok/active/set', { task: model.task, modelId });
     } catch (e) {

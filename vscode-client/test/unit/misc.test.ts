@@ -72,12 +72,12 @@ describe('config path', () => {
 describe('usage report', () => {
   it('renders rows and totals, escaping pipes', () => {
     const md = formatUsageMarkdown({
-      rows: [{ providerId: 'p|1', model: 'm', task: 'chat', requests: 2, inputTokens: 10, outputTokens: 5, costUsd: 0.0012, errors: 0 }],
-      totals: { requests: 2, inputTokens: 10, outputTokens: 5, costUsd: 0.0012, errors: 0 },
+      rows: [{ providerId: 'p|1', model: 'm', task: 'chat', requests: 2, inputTokens: 10, outputTokens: 5, costUsd: 0.0012, errors: 0, estimated: false, fallbacks: 0 }],
+      totals: { requests: 2, inputTokens: 10, outputTokens: 5, costUsd: 0.0012, errors: 0, estimated: false, fallbacks: 0 },
     });
     assert.match(md, /\| p\\\|1 \| m \| chat \| 2 \| 10 \| 5 \| \$0\.0012 \| 0 \|/);
     assert.match(md, /\*\*Total\*\*/);
-    assert.match(formatUsageMarkdown({ rows: [] }), /No requests recorded yet/);
+    assert.match(formatUsageMarkdown({ rows: [], totals: { requests: 0, inputTokens: 0, outputTokens: 0, costUsd: null, errors: 0, estimated: false, fallbacks: 0 } }), /No requests recorded yet/);
   });
 });
 

@@ -4,13 +4,14 @@ import { formatModelId, groupModelsByTask, modelsForTask, parseModelId, shortMod
 import type { Provider } from '../../src/shared/protocol';
 
 const key = { present: false, source: null, hint: null };
+const wire = { apiKeyEnv: null, allowInsecureHttp: false, budget: null };
 const providers: Provider[] = [
-  { id: 'openai', template: 'openai', name: 'OpenAI', enabled: true, baseUrl: 'https://api.openai.com/v1', key, models: [
+  { id: 'openai', template: 'openai', name: 'OpenAI', enabled: true, baseUrl: 'https://api.openai.com/v1', key, ...wire, models: [
     { name: 'gpt-4o', task: 'chat' },
     { name: 'gpt-3.5-turbo-instruct', task: 'completion' },
   ] },
-  { id: 'off', template: 'custom', name: 'Off', enabled: false, baseUrl: 'http://127.0.0.1:1/v1', key, models: [{ name: 'x', task: 'chat' }] },
-  { id: 'or', template: 'openrouter', name: 'OpenRouter', enabled: true, baseUrl: 'https://openrouter.ai/api/v1', key, models: [
+  { id: 'off', template: 'custom', name: 'Off', enabled: false, baseUrl: 'http://127.0.0.1:1/v1', key, ...wire, models: [{ name: 'x', task: 'chat' }] },
+  { id: 'or', template: 'openrouter', name: 'OpenRouter', enabled: true, baseUrl: 'https://openrouter.ai/api/v1', key, ...wire, models: [
     { name: 'meta-llama/llama-3-70b', task: 'chat' },
   ] },
 ];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  describeKey, isHttpUrl, modelFieldsForTask, modelFromForm, modelToForm, providerParams, validateModelForm, validateProviderForm,
+  describeKey, fimChoices, isHttpUrl, modelFieldsForTask, modelFromForm, modelToForm, providerParams, validateModelForm, validateProviderForm,
   type ModelForm, type ProviderForm,
 } from '../../src/shared/validation';
 
@@ -60,7 +60,11 @@ describe('model form', () => {
     assert.ok(validateModelForm(mform({ defaultTemperature: '3' })).defaultTemperature);
     assert.ok(validateModelForm(mform(), ['gpt-4o']).name, 'duplicate name');
     assert.deepEqual(validateModelForm(mform({ nCtx: '128000', defaultTemperature: '0.2' })), {});
-    assert.ok(validateModelForm(mform({ task: 'completion', fim: 'template:nope' })).fim);
+    const choices = fimChoices({ fimModes: ['native', 'chat'], fimFamilies: ['starcoder', 'starcoder2'] });
+    assert.deepEqual(choices, ['native', 'chat', 'template:starcoder', 'template:starcoder2']);
+    assert.ok(validateModelForm(mform({ task: 'completion', fim: 'template:nope' }), [], choices).fim);
+    // The families the server names are accepted, whatever the client was built with.
+    assert.deepEqual(validateModelForm(mform({ task: 'completion', fim: 'template:starcoder2' }), [], choices), {});
   });
   it('builds a chat model with capabilities and no FIM', () => {
     const m = modelFromForm(mform({ nCtx: '128000', defaultTemperature: '0.2', reasoningStyle: 'openai', tools: true, agent: true, fim: 'native' }));

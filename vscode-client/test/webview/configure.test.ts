@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { calls, emptyActive, failNext, launch, screenshot, serve, stubVsCodeApi, TEMPLATES, toWebview, watchProblems, type Served } from './harness';
+import { calls, emptyActive, failNext, launch, screenshot, serve, stubVsCodeApi, TEMPLATES, toWebview, VOCABULARY, watchProblems, type Served } from './harness';
 
 let served: Served;
 let browser: Browser;
@@ -17,7 +17,7 @@ const fakeProvider = () => ({
 async function open(providers: unknown[] = [], extra: Record<string, unknown> = {}): Promise<void> {
   page = await browser.newPage({ viewport: { width: 900, height: 900 } });
   problems = watchProblems(page);
-  await page.addInitScript(stubVsCodeApi, { templates: TEMPLATES, providers, active: emptyActive(), ...extra });
+  await page.addInitScript(stubVsCodeApi, { templates: TEMPLATES, vocabulary: VOCABULARY, providers, active: emptyActive(), ...extra });
   await page.goto(served.url('configure'));
   await page.waitForSelector('#providers');
   await page.waitForFunction(() => (window as any).__fake.calls.some((c: any) => c.method === 'byok/active/get'));
@@ -39,7 +39,7 @@ describe('Configure Providers webview', () => {
   it('loads templates, providers and active models; shows an empty state', async () => {
     await open();
     const methods = (await calls(page)).map((c) => c.method).sort();
-    assert.deepEqual(methods, ['byok/active/get', 'byok/providers/list', 'byok/templates/list']);
+    assert.deepEqual(methods, ['byok/active/get', 'byok/providers/list', 'byok/templates/list', 'byok/vocabulary']);
     assert.match(await page.textContent('#providers') ?? '', /No providers yet/);
     assert.deepEqual(problems, []);
   });
@@ -154,8 +154,9 @@ describe('Configure Providers webview', () => {
     assert.equal(await visible('mf-fim'), true);
     assert.equal(await visible('mf-tokenizer'), true);
     for (const id of ['mf-defaultTemperature', 'mf-reasoningStyle', 'mf-tools']) assert.equal(await visible(id), false, `completion hides ${id}`);
+    // The server's vocabulary, not a copy in the client: starcoder2 is offered.
     assert.deepEqual(await page.$$eval('#mf-fim option', (o) => o.map((x) => (x as HTMLOptionElement).value)), [
-      'native', 'template:starcoder', 'template:codellama', 'template:deepseek-coder', 'template:qwen2.5-coder', 'template:codestral', 'template:codegemma', 'chat',
+      'native', 'chat', 'template:starcoder', 'template:starcoder2', 'template:codellama', 'template:deepseek-coder', 'template:qwen2.5-coder', 'template:codestral', 'template:codegemma',
     ]);
     await page.click('#mf-cancel');
     await page.click('[data-provider-id="fake"] [data-task="embeddings"] .add-model');

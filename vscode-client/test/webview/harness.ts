@@ -83,6 +83,7 @@ export async function launch(): Promise<Browser> {
 
 export interface FakeData {
   templates: unknown[];
+  vocabulary?: unknown;
   providers: unknown[];
   active: unknown;
   testResult?: unknown;
@@ -105,6 +106,8 @@ export function stubVsCodeApi(data: FakeData): void {
   const hint = (k: string): string => (k.length > 4 ? `${k.slice(0, 3)}…${k.slice(-4)}` : '…');
   const answer = (method: string, p: Record<string, any>): unknown => {
     switch (method) {
+      case 'byok/vocabulary':
+        return fake.vocabulary;
       case 'byok/templates/list':
         return { templates: fake.templates };
       case 'byok/providers/list':
@@ -182,6 +185,17 @@ export function stubVsCodeApi(data: FakeData): void {
     },
   });
 }
+
+/** What byok/vocabulary answers (the real server's FIM families include starcoder2). */
+export const VOCABULARY = {
+  tasks: ['chat', 'completion', 'embeddings'],
+  fimModes: ['native', 'chat'],
+  fimFamilies: ['starcoder', 'starcoder2', 'codellama', 'deepseek-coder', 'qwen2.5-coder', 'codestral', 'codegemma'],
+  reasoningStyles: ['none', 'openai', 'anthropic', 'deepseek'],
+  capabilities: ['tools', 'multimodality', 'clicks', 'agent'],
+  wireFormats: ['openai', 'anthropic', 'ollama', 'llamacpp', 'mistral'],
+  errorCodes: { auth_failed: -32001, missing_key: -32023 },
+};
 
 export const TEMPLATES = [
   { id: 'openai', name: 'OpenAI', wireFormat: 'openai', baseUrl: 'https://api.openai.com/v1', needsKey: true, keyEnv: 'OPENAI_API_KEY', tasks: ['chat', 'completion', 'embeddings'], models: [], docsUrl: null },
