@@ -27,16 +27,16 @@ HEADER = """\
 """
 
 #: Names the client code uses for some wire types (hand-chosen, checked by tsc).
-ALIASES = """\
-export type Task = NonNullable<Model['task']>;
-export type ReasoningStyle = NonNullable<Model['reasoningStyle']>;
-export type Provider = ProviderView;
-export type Template = TemplateView;
-export type Active = ActiveResult;
-export type KeyStatus = KeyView;
-export type DiscoveredModel = DiscoveredModelView;
-export type TestStatus = TestResult['status'];
-"""
+ALIASES = {
+    "Task": "NonNullable<Model['task']>",
+    "ReasoningStyle": "NonNullable<Model['reasoningStyle']>",
+    "Provider": "ProviderView",
+    "Template": "TemplateView",
+    "Active": "ActiveResult",
+    "KeyStatus": "KeyView",
+    "DiscoveredModel": "DiscoveredModelView",
+    "TestStatus": "TestResult['status']",
+}
 
 FOOTER = """\
 // Messages between the extension host and its webviews (not part of the LSP API).
@@ -125,7 +125,8 @@ def render(schema: dict[str, Any]) -> str:
     model_props = schema["$defs"]["Model"]["properties"]
     tasks = model_props["task"]["enum"]
     styles = model_props["reasoningStyle"]["enum"]
-    out.append(ALIASES)
+    out += [f"export type {name} = {target};" for name, target in ALIASES.items()]
+    out.append("")
     out.append(f"export const TASKS: readonly Task[] = {_literal(tasks)};")
     out.append(f"export const REASONING_STYLES: readonly ReasoningStyle[] = {_literal(styles)};\n")
     out.append(FOOTER)
