@@ -47,11 +47,15 @@ export interface ChatMessageParams {
 
 export interface ChatParams {
   chatId?: string | null;
+  context?: ContextItem[] | null;
+  maxSteps?: number | null;
   maxTokens?: number | null;
   messages: ChatMessageParams[];
+  mode?: 'ask' | 'agent';
   modelId?: string | null;
   reasoning?: ReasoningParams | null;
   temperature?: number | null;
+  tokenBudget?: number | null;
   tools?: ToolParams[] | null;
 }
 
@@ -59,8 +63,10 @@ export interface ChatResult {
   content: string;
   fallback?: boolean;
   finishReason: string;
+  messages?: ChatMessageParams[] | null;
   modelId: string;
   reasoning?: string | null;
+  steps?: number | null;
   toolCalls?: ToolCallView[] | null;
   usage: UsageView;
 }
@@ -94,6 +100,17 @@ export interface ContentPart {
   imageUrl?: ImageUrl | null;
   text?: string | null;
   type: 'text' | 'image_url';
+}
+
+/**
+ * Something the user attached to the question: a selection (with its text) or a file
+ * (read by the server from the workspace).
+ */
+export interface ContextItem {
+  kind: 'selection' | 'file';
+  range?: RangeView | null;
+  text?: string | null;
+  uri: string;
 }
 
 export interface DetectResult {
