@@ -58,7 +58,9 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-async def start_server(home: Path) -> LanguageClient:
+async def start_server(home: Path, python_args: list[str] | None = None) -> LanguageClient:
+    """The real server on stdio, its directories under ``home``; ``python_args`` replace
+    ``-m byok_ls --stdio`` (a wrapper that starts it under a profiler)."""
     env = dict(os.environ)
     for name in ("config", "data", "cache"):
         (home / name).mkdir()
@@ -73,7 +75,8 @@ async def start_server(home: Path) -> LanguageClient:
     # BENCH_PROFILE=out.prof runs the server under cProfile (written at shutdown).
     profile = os.environ.get("BENCH_PROFILE")
     args = ["-m", "cProfile", "-o", profile] if profile else []
-    await client.start_io(sys.executable, *args, "-m", "byok_ls", "--stdio", env=env)
+    command = python_args or [*args, "-m", "byok_ls", "--stdio"]
+    await client.start_io(sys.executable, *command, env=env)
     caps = types.ClientCapabilities(
         text_document=types.TextDocumentClientCapabilities(
             inline_completion=types.InlineCompletionClientCapabilities()

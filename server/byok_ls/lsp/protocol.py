@@ -1,12 +1,20 @@
-"""pygls' protocol, with one answer for every cancelled request.
+"""pygls' protocol, with one answer for every cancelled request and no per-notification leak.
 
 A request cancelled before its handler started (request and ``$/cancelRequest`` arrive in the
 same read) never reaches the handler's own ``except CancelledError``; pygls then answers a bare
 -32800. This answers it like every other cancelled ``byok/*`` request: ``data.kind: cancelled``.
+
+pygls files the future of every handler it runs under a message id in ``_request_futures`` so
+``$/cancelRequest`` can find it. A request's entry is removed when its answer is sent, but a
+notification served by a generator or coroutine handler (pygls' own ``didChange``,
+``didOpen``, ``didClose`` are generators) gets a fresh uuid entry that nothing removed: one
+``concurrent.futures.Future`` with its lock and condition, about 2 KB, per keystroke, for as
+long as the server runs. Entries are now removed when their future is done.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
@@ -22,3 +30,24 @@ class ByokProtocol(LanguageServerProtocol):
             self._send_response(msg_id, error=cancelled().to_response_error())
             return
         super()._send_handler_result(future, msg_id=msg_id)
+
+    def _execute_handler(
+        self,
+        msg_id: Any,
+        handler: Callable[..., Any],
+        callback: Callable[[Future[Any]], None],
+        args: tuple[Any, ...] | None = None,
+        kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        future = self._request_futures.get(msg_id)
+        if future is None:
+            return
+        futures = self._request_futures
+
+        def forget(done: Any) -> None:
+            # Only this handler's own entry: a client may reuse a finished request's id.
+            if futures.get(msg_id) is done:
+                del futures[msg_id]
+
+        future.add_done_callback(forget)
