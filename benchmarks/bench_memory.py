@@ -25,11 +25,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from lsprotocol import types  # noqa: E402
-
-from benchmarks.figures import emit  # noqa: E402
 from tests.fakes import FakeServer  # noqa: E402
 
 import bench_completion  # noqa: E402
+from benchmarks.figures import emit  # noqa: E402
 
 LANES = 4
 CHECKPOINT = 5000
@@ -40,7 +39,8 @@ import itertools, os, runpy, signal, sys, tracemalloc
 tracemalloc.start(12)
 count = itertools.count()
 def dump(*_):
-    tracemalloc.take_snapshot().dump(os.path.join(os.environ["BENCH_SNAPSHOT_DIR"], f"{next(count)}.snap"))
+    folder = os.environ["BENCH_SNAPSHOT_DIR"]
+    tracemalloc.take_snapshot().dump(os.path.join(folder, f"{next(count)}.snap"))
 signal.signal(signal.SIGUSR1, dump)
 sys.argv = ["byok_ls", "--stdio"]
 runpy.run_module("byok_ls", run_name="__main__")
