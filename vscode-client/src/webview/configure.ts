@@ -361,13 +361,15 @@ function field(id: string, label: string, input: HTMLElement, help?: string): HT
   );
 }
 
-function checkboxField(id: string, label: string): HTMLElement {
+function checkboxField(id: string, label: string, hint?: string): HTMLElement {
   const errId = `${id}-error`;
+  const helpId = `${id}-help`;
   return h(
     'div',
     { className: 'field checkbox', 'data-field-wrap': id },
-    h('input', { type: 'checkbox', id, 'aria-describedby': errId }),
+    h('input', { type: 'checkbox', id, 'aria-describedby': hint ? `${helpId} ${errId}` : errId }),
     h('label', { for: id }, label),
+    hint ? h('span', { id: helpId, className: 'help muted' }, ` — ${hint}`) : null,
     h('div', { id: errId, className: 'field-error', 'aria-live': 'polite' }),
   );
 }
@@ -609,10 +611,10 @@ const mfCaps = h(
   'fieldset',
   { className: 'caps', 'data-field-wrap': 'mf-capabilities' },
   h('legend', {}, 'Capabilities'),
-  checkboxField('mf-tools', 'Tools'),
-  checkboxField('mf-multimodality', 'Multimodality'),
-  checkboxField('mf-clicks', 'Clicks'),
-  checkboxField('mf-agent', 'Agent'),
+  checkboxField('mf-tools', 'Tools', 'calls tools (function calling)'),
+  checkboxField('mf-multimodality', 'Multimodality', 'reads images'),
+  checkboxField('mf-clicks', 'Clicks', 'acts on screenshots by clicking; no feature uses this yet'),
+  checkboxField('mf-agent', 'Agent', 'offered Agent mode in chat (needs Tools too)'),
 );
 const mfForm = h(
   'form',

@@ -147,6 +147,9 @@ describe('Configure Providers webview', () => {
     for (const id of ['mf-name', 'mf-nCtx', 'mf-tokenizer', 'mf-defaultTemperature', 'mf-reasoningStyle', 'mf-tools', 'mf-multimodality', 'mf-clicks', 'mf-agent'])
       assert.equal(await visible(id), true, `chat shows ${id}`);
     assert.equal(await visible('mf-fim'), false);
+    // Clicks is stored but does nothing yet, and the dialog says so.
+    assert.match((await page.textContent('#mf-clicks-help')) ?? '', /no feature uses this yet/);
+    assert.match((await page.textContent('#mf-agent-help')) ?? '', /Agent mode/);
     assert.deepEqual(await page.$$eval('#mf-reasoningStyle option', (o) => o.map((x) => (x as HTMLOptionElement).value)), ['none', 'openai', 'anthropic', 'deepseek']);
     await screenshot(page, 'webview-configure-add-chat-model');
     await page.click('#mf-cancel');
