@@ -1,5 +1,6 @@
 /** Entry point: starts the byok-ls client and registers the BYOK view, panels and commands. */
 import * as vscode from 'vscode';
+import { AgentHost } from './agent';
 import { openConfig, showUsage, switchModel, toggleInlineCompletion, UsageDocuments } from './commands';
 import { ChatPanel, ConfigurePanel } from './panels';
 import { ProvidersView } from './providersView';
@@ -15,8 +16,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ serv
   const view = new ProvidersView(s);
   const statusBar = new CompletionStatusBar(s);
   const usageDocs = new UsageDocuments();
+  const agent = new AgentHost();
   context.subscriptions.push(
     output,
+    agent,
+    s.onDidCreateClient((client) => agent.attach(client)),
     s,
     view,
     statusBar,

@@ -19,6 +19,9 @@ export class ByokServer implements vscode.Disposable {
   private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
   private readonly configEmitter = new vscode.EventEmitter<unknown>();
   private readonly deltaEmitter = new vscode.EventEmitter<ChatDelta>();
+  private readonly clientEmitter = new vscode.EventEmitter<LanguageClient>();
+  /** A new client exists and has not started: the place to add request handlers. */
+  readonly onDidCreateClient = this.clientEmitter.event;
   readonly onDidChangeState = this.stateEmitter.event;
   readonly onConfigChanged = this.configEmitter.event;
   readonly onChatDelta = this.deltaEmitter.event;
@@ -34,6 +37,7 @@ export class ByokServer implements vscode.Disposable {
     this.stateEmitter.dispose();
     this.configEmitter.dispose();
     this.deltaEmitter.dispose();
+    this.clientEmitter.dispose();
   }
 
   private setState(s: ServerState): void {
@@ -113,7 +117,12 @@ export class ByokServer implements vscode.Disposable {
         return { enabled: c.get<boolean>('enabled', true), debounceMs: c.get<number>('debounceMs', 150) };
       }),
       synchronize: { configurationSection: 'byok' },
-      initializationOptions: { client: 'byok-vscode', version: this.context.extension.packageJSON.version },
+      initializationOptions: {
+        client: 'byok-vscode',
+        version: this.context.extension.packageJSON.version,
+        // Changes reach the server as workspace/didChangeConfiguration (synchronize above).
+        agent: { allowCommands: vscode.workspace.getConfiguration('byok.agent').get<boolean>('allowCommands', false) },
+      },
     };
     const client = new LanguageClient('byok', 'BYOK Language Server', serverOptions, clientOptions);
     this.client = client;
@@ -124,6 +133,7 @@ export class ByokServer implements vscode.Disposable {
     });
     client.onNotification('byok/config/changed', (p: unknown) => this.configEmitter.fire(p));
     client.onNotification('byok/chat/delta', (d: ChatDelta) => this.deltaEmitter.fire(d));
+    this.clientEmitter.fire(client);
     try {
       await client.start();
       this.output.info('byok-ls server started.');
