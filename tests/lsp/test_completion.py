@@ -29,8 +29,8 @@ from tests.lsp.conftest import Session, start_session, stop_session
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-KEY = "sk-test-CompletionKey-0123456789abcdWXYZ"
-ANTHROPIC_KEY = "sk-ant-test.CompletionKey.0123456789abcd"
+KEY = "sk-test-Cq7Zr2Lx9Wm4Tn-0123456789abcdWXYZ"
+ANTHROPIC_KEY = "sk-ant-test.Cq7Zr2Lx9Wm4Tn.0123456789abcd"
 KEY_ENV, ANTHROPIC_KEY_ENV = "BYOK_TEST_COMPLETION_KEY", "BYOK_TEST_ANTHROPIC_KEY"
 #: Keys the server finds in its environment (providers name them with api_key_env).
 SERVER_KEYS = {KEY_ENV: KEY, ANTHROPIC_KEY_ENV: ANTHROPIC_KEY}
