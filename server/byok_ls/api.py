@@ -303,6 +303,8 @@ class ChatResult(Verbatim):
     #: (send them back with the next question to continue the conversation).
     steps: int | None = None
     messages: list[ChatMessageParams] | None = None
+    #: What this answer cost at the model's prices; None when the model has none (local).
+    cost_usd: float | None = None
 
 
 class ChatDelta(Verbatim):
@@ -321,6 +323,21 @@ class ConfigChanged(Base):
     window or a hand edit); read it again."""
 
     revision: int
+
+
+class TokensCountParams(Verbatim):
+    text: str | None = Field(default=None, max_length=4_000_000)
+    texts: list[str] | None = Field(default=None, max_length=10_000)
+    model_id: ModelId | None = None
+
+
+class TokensCountResult(Base):
+    tokens: int
+    #: The model's context window, when known.
+    n_ctx: int | None
+    #: True when no tokenizer is configured and the count is a character-based estimate.
+    estimated: bool
+    model_id: str | None
 
 
 class TextDocumentId(Base):

@@ -28,6 +28,7 @@ from byok_ls.providers.types import (
     Usage,
 )
 from byok_ls.routing import Router, Spent, Target
+from byok_ls.routing.usage import target_cost
 from byok_ls.usage.records import CONVERSATION
 
 #: Tokens a chat format adds per message beyond its text (role markers, separators).
@@ -228,6 +229,7 @@ class ChatService:
             usage=api.UsageView(input_tokens=state.input_tokens, output_tokens=state.output_tokens),
             model_id=target.model_id,
             fallback=target.fallback,
+            cost_usd=target_cost(target, state.input_tokens, state.output_tokens),
         )
 
 

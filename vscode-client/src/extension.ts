@@ -2,7 +2,10 @@
 import * as vscode from 'vscode';
 import { AgentHost } from './agent';
 import { openConfig, showUsage, switchModel, toggleInlineCompletion, UsageDocuments } from './commands';
-import { ChatPanel, ConfigurePanel } from './panels';
+import { ChatPanel } from './chat/chatPanel';
+import { PROPOSED_SCHEME, ProposedContent } from './chat/codeActions';
+import { EditorTracker } from './chat/editorContext';
+import { ConfigurePanel } from './panels';
 import { ProvidersView } from './providersView';
 import { ByokServer } from './server';
 import { CompletionStatusBar } from './statusBar';
@@ -17,6 +20,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ serv
   const statusBar = new CompletionStatusBar(s);
   const usageDocs = new UsageDocuments();
   const agent = new AgentHost();
+  const chat = { tracker: new EditorTracker(), proposed: new ProposedContent() };
   context.subscriptions.push(
     output,
     agent,
@@ -27,7 +31,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ serv
     vscode.window.registerTreeDataProvider('byok.providers', view),
     vscode.workspace.registerTextDocumentContentProvider('byok', usageDocs),
     vscode.commands.registerCommand('byok.configureProviders', () => ConfigurePanel.show(context, s)),
-    vscode.commands.registerCommand('byok.openChat', () => ChatPanel.show(context, s)),
+    chat.tracker,
+    vscode.workspace.registerTextDocumentContentProvider(PROPOSED_SCHEME, chat.proposed),
+    vscode.commands.registerCommand('byok.openChat', () => void ChatPanel.show(context, s, chat)),
+    vscode.commands.registerCommand('byok.askAboutSelection', async () => {
+      const editor = vscode.window.activeTextEditor;
+      if (!editor) {
+        void vscode.window.showInformationMessage('BYOK: select code in an editor first.');
+        return;
+      }
+      await ChatPanel.show(context, s, chat).attachSelection(editor);
+    }),
+    vscode.window.registerWebviewPanelSerializer('byok.chat', {
+      deserializeWebviewPanel: async (panel: vscode.WebviewPanel) => ChatPanel.restore(context, s, chat, panel),
+    }),
     vscode.commands.registerCommand('byok.switchChatModel', () => switchModel(s, 'chat')),
     vscode.commands.registerCommand('byok.switchCompletionModel', () => switchModel(s, 'completion')),
     vscode.commands.registerCommand('byok.showUsage', () => showUsage(s, usageDocs)),

@@ -5,7 +5,7 @@ import { WEBVIEW_COMMANDS, WEBVIEW_METHODS, type ToHost, type ToWebview } from '
 import { makeNonce, renderWebviewHtml } from './shared/webviewHtml';
 import type { ByokServer } from './server';
 
-abstract class Panel implements vscode.Disposable {
+export abstract class Panel implements vscode.Disposable {
   protected readonly panel: vscode.WebviewPanel;
   protected readonly disposables: vscode.Disposable[] = [];
 
@@ -17,14 +17,13 @@ abstract class Panel implements vscode.Disposable {
     script: string,
     view: string,
     onDispose: () => void,
+    where: { column?: vscode.ViewColumn; existing?: vscode.WebviewPanel } = {},
   ) {
     const webviewRoot = vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview');
     const media = vscode.Uri.joinPath(context.extensionUri, 'media');
-    this.panel = vscode.window.createWebviewPanel(viewType, title, vscode.ViewColumn.Active, {
-      enableScripts: true,
-      retainContextWhenHidden: true,
-      localResourceRoots: [webviewRoot, media],
-    });
+    const options = { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [webviewRoot, media] };
+    this.panel = where.existing ?? vscode.window.createWebviewPanel(viewType, title, where.column ?? vscode.ViewColumn.Active, options);
+    if (where.existing) this.panel.webview.options = options;
     this.panel.iconPath = vscode.Uri.joinPath(media, 'byok.svg');
     const w = this.panel.webview;
     w.html = renderWebviewHtml({
@@ -50,6 +49,9 @@ abstract class Panel implements vscode.Disposable {
     this.panel.reveal();
   }
 
+  /** The `byok/*` methods this panel's webview may call. */
+  protected methods: readonly string[] = WEBVIEW_METHODS;
+
   protected post(msg: ToWebview): void {
     void this.panel.webview.postMessage(msg);
   }
@@ -61,7 +63,7 @@ abstract class Panel implements vscode.Disposable {
           this.post({ type: 'serverState', running: false, message: this.server.state.message });
         return;
       case 'rpc': {
-        if (!WEBVIEW_METHODS.includes(m.method)) {
+        if (!this.methods.includes(m.method)) {
           this.post({ type: 'rpcError', id: m.id, error: { code: -32601, message: `${m.method} is not available to this panel.` } });
           return;
         }
@@ -98,44 +100,5 @@ export class ConfigurePanel extends Panel {
 
   private constructor(context: vscode.ExtensionContext, server: ByokServer) {
     super(context, server, 'byok.configure', 'BYOK: Configure Providers', 'configure.js', 'configure', () => (ConfigurePanel.current = undefined));
-  }
-}
-
-export class ChatPanel extends Panel {
-  private static current: ChatPanel | undefined;
-  private readonly running = new Map<string, vscode.CancellationTokenSource>();
-
-  static show(context: vscode.ExtensionContext, server: ByokServer): void {
-    if (ChatPanel.current) ChatPanel.current.reveal();
-    else ChatPanel.current = new ChatPanel(context, server);
-  }
-
-  private constructor(context: vscode.ExtensionContext, server: ByokServer) {
-    super(context, server, 'byok.chat', 'BYOK Chat', 'chat.js', 'chat', () => (ChatPanel.current = undefined));
-    this.disposables.push(
-      server.onChatDelta((delta) => {
-        if (this.running.has(delta.chatId)) this.post({ type: 'chatDelta', delta });
-      }),
-      { dispose: () => this.running.forEach((c) => c.cancel()) },
-    );
-  }
-
-  protected override async onOtherMessage(m: ToHost): Promise<void> {
-    if (m.type === 'chatStop') {
-      this.running.get(m.chatId)?.cancel();
-      return;
-    }
-    if (m.type !== 'chatSend') return;
-    const cts = new vscode.CancellationTokenSource();
-    this.running.set(m.chatId, cts);
-    try {
-      const result = await this.server.request<import('./shared/protocol').ChatResult>('byok/chat', { ...m.params, chatId: m.chatId }, cts.token);
-      this.post({ type: 'chatDone', chatId: m.chatId, result });
-    } catch (e) {
-      this.post({ type: 'chatError', chatId: m.chatId, error: asRpcError(e) });
-    } finally {
-      this.running.delete(m.chatId);
-      cts.dispose();
-    }
   }
 }

@@ -48,6 +48,13 @@ def _partial(state: ChatState) -> dict[str, Any]:
     return data
 
 
+async def tokens_count(ctx: Ctx, params: api.TokensCountParams) -> api.TokensCountResult:
+    from byok_ls.token_count import count_tokens
+
+    ctx.app.store.reload_if_changed()
+    return await count_tokens(ctx.app.router, params)
+
+
 async def chat(ctx: Ctx, params: api.ChatParams) -> api.ChatResult:
     from byok_ls.attachments import attach
     from byok_ls.chat import ChatState, new_chat_id, to_messages

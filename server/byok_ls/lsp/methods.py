@@ -96,6 +96,9 @@ METHODS: list[Method[Any, Any]] = [
     _read("byok/active/get", api.Empty, api.ActiveResult, _active),
     _change("byok/active/set", api.ActiveSetParams, api.ActiveResult, CS.active_set),
     Method("byok/chat", api.ChatParams, api.ChatResult, features.chat),
+    Method(
+        "byok/tokens/count", api.TokensCountParams, api.TokensCountResult, features.tokens_count
+    ),
     Method("byok/complete", api.CompleteParams, api.CompleteResult, features.complete),
     Method("byok/embeddings", api.EmbeddingsParams, api.EmbeddingsResult, features.embeddings),
     Method("byok/usage", api.UsageParams, api.UsageResult, features.usage),

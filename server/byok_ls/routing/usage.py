@@ -10,6 +10,16 @@ from byok_ls.usage import Ledger, Prices, UsageRecord, cost_usd
 from byok_ls.usage.records import CONVERSATION
 
 
+def target_cost(target: Target, input_tokens: int, output_tokens: int) -> float | None:
+    """USD for one request at the model's prices; None when it has none (local servers)."""
+    prices = target.model.prices
+    return cost_usd(
+        Prices(prices.input_per_mtok, prices.output_per_mtok) if prices else None,
+        input_tokens,
+        output_tokens,
+    )
+
+
 class UsageRecorder:
     def __init__(self, ledger: Ledger | None) -> None:
         self.ledger = ledger
@@ -21,12 +31,7 @@ class UsageRecorder:
         or the error kind."""
         if self.ledger is None:
             return
-        prices = target.model.prices
-        cost = cost_usd(
-            Prices(prices.input_per_mtok, prices.output_per_mtok) if prices else None,
-            spent.input_tokens,
-            spent.output_tokens,
-        )
+        cost = target_cost(target, spent.input_tokens, spent.output_tokens)
         self.ledger.record(
             UsageRecord(
                 ts=time.time(),

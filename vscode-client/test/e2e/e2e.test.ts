@@ -335,7 +335,7 @@ describe('VS Code end-to-end (code-server)', { timeout: 900_000 }, () => {
       await w.locator('#send').click();
       const err = w.locator('.msg.error[data-kind="auth_failed"]');
       await err.waitFor({ timeout: 30_000 });
-      await w.locator('.msg.error button', { hasText: 'Configure Providers' }).waitFor();
+      await w.locator('.msg.error button', { hasText: 'Edit Key' }).waitFor();
       await shot('chat-auth-error');
       assert.ok(!((await err.textContent()) ?? '').includes('sk-wrong-key-000000'), 'the error does not echo the key');
     } finally {

@@ -34,8 +34,30 @@ const THEME = `:root{--vscode-font-family:sans-serif;--vscode-font-size:13px;--v
 --vscode-inputValidation-errorBorder:#be1100;--vscode-inputValidation-errorBackground:#5a1d1d;--vscode-badge-background:#4d4d4d;--vscode-badge-foreground:#fff;
 --vscode-editorWidget-background:#252526;--vscode-dropdown-background:#3c3c3c;--vscode-dropdown-foreground:#ccc;--vscode-editor-font-family:monospace}`;
 
+/** The same variables for a light and a high-contrast theme (VS Code also sets a body class). */
+const LIGHT = `:root{--vscode-font-family:sans-serif;--vscode-font-size:13px;--vscode-foreground:#3b3b3b;--vscode-editor-background:#ffffff;--vscode-editor-foreground:#000;
+--vscode-button-foreground:#fff;--vscode-button-background:#005fb8;--vscode-button-secondaryForeground:#3b3b3b;--vscode-button-secondaryBackground:#e5e5e5;
+--vscode-input-background:#fff;--vscode-input-foreground:#3b3b3b;--vscode-input-border:#cecece;--vscode-descriptionForeground:#717171;--vscode-errorForeground:#e51400;
+--vscode-focusBorder:#005fb8;--vscode-panel-border:#e5e5e5;--vscode-inputValidation-errorBorder:#be1100;--vscode-inputValidation-errorBackground:#f2dede;
+--vscode-badge-background:#cccccc;--vscode-badge-foreground:#3b3b3b;--vscode-editorWidget-background:#f8f8f8;--vscode-textCodeBlock-background:#f3f3f3;
+--vscode-dropdown-background:#fff;--vscode-dropdown-foreground:#3b3b3b;--vscode-editor-font-family:monospace;--vscode-textLink-foreground:#005fb8;
+--vscode-symbolIcon-keywordForeground:#0000ff;--vscode-symbolIcon-functionForeground:#795e26;--vscode-symbolIcon-classForeground:#267f99;
+--vscode-symbolIcon-variableForeground:#001080;--vscode-debugTokenExpression-string:#a31515;--vscode-debugTokenExpression-number:#098658;--vscode-textPreformat-foreground:#a31515}`;
+const HC = `:root{--vscode-font-family:sans-serif;--vscode-font-size:13px;--vscode-foreground:#fff;--vscode-editor-background:#000;--vscode-editor-foreground:#fff;
+--vscode-button-foreground:#fff;--vscode-button-background:#000;--vscode-button-border:#6fc3df;--vscode-button-secondaryForeground:#fff;--vscode-button-secondaryBackground:#000;
+--vscode-input-background:#000;--vscode-input-foreground:#fff;--vscode-input-border:#6fc3df;--vscode-descriptionForeground:#fff;--vscode-errorForeground:#f48771;
+--vscode-focusBorder:#f38518;--vscode-contrastBorder:#6fc3df;--vscode-contrastActiveBorder:#f38518;--vscode-panel-border:#6fc3df;--vscode-inputValidation-errorBorder:#be1100;
+--vscode-inputValidation-errorBackground:#000;--vscode-badge-background:#000;--vscode-badge-foreground:#fff;--vscode-editorWidget-background:#0c141f;--vscode-textCodeBlock-background:#000;
+--vscode-dropdown-background:#000;--vscode-dropdown-foreground:#fff;--vscode-editor-font-family:monospace;--vscode-textLink-foreground:#21a6ff;
+--vscode-symbolIcon-keywordForeground:#569cd6;--vscode-symbolIcon-functionForeground:#dcdcaa;--vscode-debugTokenExpression-string:#ce9178;--vscode-debugTokenExpression-number:#b5cea8}`;
+const DARK_TOKENS = `:root{--vscode-editor-foreground:#d4d4d4;--vscode-textCodeBlock-background:#2b2b2b;--vscode-textLink-foreground:#3794ff;--vscode-symbolIcon-keywordForeground:#569cd6;
+--vscode-symbolIcon-functionForeground:#dcdcaa;--vscode-symbolIcon-classForeground:#4ec9b0;--vscode-symbolIcon-variableForeground:#9cdcfe;--vscode-debugTokenExpression-string:#ce9178;
+--vscode-debugTokenExpression-number:#b5cea8;--vscode-textPreformat-foreground:#d7ba7d}`;
+export type Theme = 'dark' | 'light' | 'hc';
+const THEMES: Record<Theme, [string, string]> = { dark: [THEME + DARK_TOKENS, 'vscode-dark'], light: [LIGHT, 'vscode-light'], hc: [HC, 'vscode-high-contrast'] };
+
 export interface Served {
-  url: (view: 'configure' | 'chat') => string;
+  url: (view: 'configure' | 'chat', theme?: Theme) => string;
   close: () => Promise<void>;
 }
 
@@ -50,9 +72,10 @@ export async function serve(): Promise<Served> {
     const u = new URL(req.url ?? '/', 'http://x');
     const view = u.pathname.match(/^\/(configure|chat)\.html$/)?.[1];
     if (view) {
-      const html = renderWebviewHtml({ title: view, cspSource: origin, nonce: makeNonce(), scriptUri: `${origin}/${view}.js`, styleUri: `${origin}/webview.css`, bodyAttrs: { 'data-view': view } });
+      const theme = (u.searchParams.get('theme') ?? 'dark') as Theme;
+      const html = renderWebviewHtml({ title: view, cspSource: origin, nonce: makeNonce(), scriptUri: `${origin}/${view}.js`, styleUri: `${origin}/webview.css`, bodyAttrs: { 'data-view': view, class: THEMES[theme][1] } });
       res.writeHead(200, { 'content-type': 'text/html' });
-      res.end(html.replace('</head>', `<link rel="stylesheet" href="${origin}/theme.css"></head>`));
+      res.end(html.replace('</head>', `<link rel="stylesheet" href="${origin}/theme.css?theme=${theme}"></head>`));
       return;
     }
     if (u.pathname === '/favicon.ico') {
@@ -61,7 +84,7 @@ export async function serve(): Promise<Served> {
     }
     if (u.pathname === '/theme.css') {
       res.writeHead(200, { 'content-type': 'text/css' });
-      res.end(THEME);
+      res.end(THEMES[(u.searchParams.get('theme') ?? 'dark') as Theme][0]);
       return;
     }
     const f = files[u.pathname];
@@ -74,7 +97,7 @@ export async function serve(): Promise<Served> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url: (view) => `${origin}/${view}.html`, close: () => new Promise((r) => server.close(() => r())) };
+  return { url: (view, theme = 'dark') => `${origin}/${view}.html?theme=${theme}`, close: () => new Promise((r) => server.close(() => r())) };
 }
 
 export async function launch(): Promise<Browser> {
@@ -88,6 +111,8 @@ export interface FakeData {
   active: unknown;
   testResult?: unknown;
   discovered?: unknown[];
+  /** Answer of byok/tokens/count; absent = the method is unknown (an older server). */
+  tokenCount?: unknown;
 }
 
 /**
@@ -145,6 +170,9 @@ export function stubVsCodeApi(data: FakeData): void {
         return fake.testResult ?? { ok: true, status: 'ok', latencyMs: 12, message: 'ok', modelsFound: 2 };
       case 'byok/providers/discover':
         return { models: fake.discovered ?? [] };
+      case 'byok/tokens/count':
+        if (!fake.tokenCount) throw { code: -32601, message: 'no byok/tokens/count' };
+        return fake.tokenCount;
       case 'byok/models/add': {
         providers.find((x) => x.id === p.providerId)!.models.push(p.model);
         return { model: p.model };
