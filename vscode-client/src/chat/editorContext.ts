@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Attachment, LspRange } from '../shared/chatTypes';
 import { rankPaths } from '../shared/fileMatch';
+import { lineSpan } from '../shared/inlineContext';
 
 export interface EditorSpot {
   uri: vscode.Uri;
@@ -56,8 +57,8 @@ let seq = 0;
 
 export function selectionAttachment(doc: vscode.TextDocument, sel: vscode.Selection): Attachment {
   const range = new vscode.Range(sel.start, sel.end);
-  const lines = range.start.line === range.end.line ? `${range.start.line + 1}` : `${range.start.line + 1}-${range.end.line + 1}`;
-  return { id: `sel-${++seq}`, kind: 'selection', label: `${displayPath(doc.uri)}:${lines}`, uri: doc.uri.toString(), range: toLspRange(range), text: doc.getText(range) };
+  const lsp = toLspRange(range);
+  return { id: `sel-${++seq}`, kind: 'selection', label: `${displayPath(doc.uri)}:${lineSpan(lsp)}`, uri: doc.uri.toString(), range: lsp, text: doc.getText(range) };
 }
 
 export function fileAttachment(doc: vscode.TextDocument): Attachment {

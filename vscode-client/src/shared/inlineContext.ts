@@ -1,5 +1,11 @@
 /** For servers without `context` support: the attachments written into the last user message. */
-import type { ChatSendParams, ContextItem } from './chatTypes';
+import type { ChatSendParams, ContextItem, LspRange } from './chatTypes';
+
+/** "3-5" (1-based); a selection that ends at the start of a line does not count that line. */
+export function lineSpan(r: LspRange): string {
+  const last = r.end.character === 0 && r.end.line > r.start.line ? r.end.line : r.end.line + 1;
+  return last === r.start.line + 1 ? `${last}` : `${r.start.line + 1}-${last}`;
+}
 
 export type ReadContext = (item: ContextItem) => Promise<{ label: string; text: string } | undefined>;
 
@@ -14,7 +20,8 @@ export async function inlineContext(params: ChatSendParams, read: ReadContext): 
   for (const item of params.context ?? []) {
     const got = await read(item);
     if (!got) continue;
-    const where = item.range ? ` (lines ${item.range.start.line + 1}-${item.range.end.line + 1})` : '';
+    const span = item.range ? lineSpan(item.range) : '';
+    const where = span ? ` (${span.includes('-') ? 'lines' : 'line'} ${span})` : '';
     const f = fence(got.text);
     blocks.push(`${item.kind === 'selection' ? 'Selected code from' : 'File'} ${got.label}${where}:\n${f}\n${got.text}\n${f}`);
   }

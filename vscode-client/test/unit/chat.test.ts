@@ -5,7 +5,7 @@ import { chatErrorActions, chatErrorHeadline, retryAfter } from '../../src/share
 import { codeBlockInfo } from '../../src/shared/codeBlocks';
 import { ConversationStore, MAX_CONVERSATIONS, titleFor } from '../../src/shared/conversationStore';
 import { rankPaths } from '../../src/shared/fileMatch';
-import { inlineContext } from '../../src/shared/inlineContext';
+import { inlineContext, lineSpan } from '../../src/shared/inlineContext';
 import { safeRelativePath } from '../../src/shared/paths';
 
 describe('codeBlockInfo', () => {
@@ -105,6 +105,14 @@ describe('paths and files', () => {
 });
 
 describe('inlineContext (servers without context support)', () => {
+  it('line spans are 1-based and skip an empty last line', () => {
+    const r = (a: number, b: number, c = 0) => ({ start: { line: a, character: 0 }, end: { line: b, character: c } });
+    assert.equal(lineSpan(r(0, 3)), '1-3');
+    assert.equal(lineSpan(r(0, 3, 2)), '1-4');
+    assert.equal(lineSpan(r(4, 4, 5)), '5');
+    assert.equal(lineSpan(r(4, 5)), '5');
+  });
+
   it('writes the attachments into the last user message and drops the field', async () => {
     const params = {
       messages: [{ role: 'user', content: 'old' }, { role: 'assistant', content: 'a' }, { role: 'user', content: 'What does it do?' }],
@@ -116,7 +124,7 @@ describe('inlineContext (servers without context support)', () => {
     const out = await inlineContext(params, async (item) => (item.text != null ? { label: 'a.ts', text: item.text } : undefined));
     assert.equal(out.context, undefined);
     assert.equal(out.messages[0].content, 'old');
-    assert.equal(out.messages[2].content, 'Selected code from a.ts (lines 1-2):\n````\nconst x = "```";\n````\n\nWhat does it do?');
+    assert.equal(out.messages[2].content, 'Selected code from a.ts (line 1):\n````\nconst x = "```";\n````\n\nWhat does it do?');
     assert.equal(params.messages[2].content, 'What does it do?', 'the input is not changed');
   });
 });
