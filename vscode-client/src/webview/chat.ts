@@ -45,6 +45,7 @@ const streams = new ChatStreams();
 
 const app = byId('app');
 const picker = h('select', { id: 'model', 'aria-label': 'Model for this conversation', 'aria-describedby': 'model-help' });
+// Agent mode (Ask/Agent toggle, byok/agent/step rendering through AnswerView.addToolStep) plugs in here.
 const modeSlot = h('span', { id: 'mode-slot', className: 'mode-slot' });
 const modelHelp = h('span', { id: 'model-help', className: 'muted' });
 const historyBtn = h('button', { id: 'history', type: 'button', className: 'secondary', 'aria-expanded': 'false', 'aria-controls': 'history-panel' }, 'History');
