@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from pygls.exceptions import JsonRpcException
 from tokenizers import Tokenizer
 
-from tests.fakes import FakeServer, Usage
+from tests.fakes import FakeServer, ToolCall, Usage
+from tests.lsp.agent_support import AGENT, EditorStandIn, agent_lsp, editor, project  # noqa: F401
 from tests.lsp.conftest import Session
 from tests.lsp.test_chat_support import use_model, user
 
@@ -76,3 +78,27 @@ async def test_chat_answer_carries_its_cost(lsp: Session, openai_fake: FakeServe
     openai_fake.script(text="Hi", usage=Usage(10, 2))
     result = await lsp.request("byok/chat", {"messages": user("hi")})
     assert result["costUsd"] is None
+
+
+async def test_agent_answer_costs_every_step(
+    agent_lsp: Session,  # noqa: F811
+    editor: EditorStandIn,  # noqa: F811
+    openai_fake: FakeServer,
+) -> None:
+    model = {
+        "name": "agent-priced",
+        "capabilities": AGENT,
+        "prices": {"inputPerMtok": 1.0, "outputPerMtok": 2.0},
+    }
+    await use_model(agent_lsp, openai_fake, model)
+    openai_fake.script(
+        tool_calls=[ToolCall("list_dir", json.dumps({"path": "."}))], usage=Usage(100, 10)
+    )
+    openai_fake.script(text="Done.", usage=Usage(300, 20))
+    result = await agent_lsp.request(
+        "byok/chat", {"messages": user("Look around"), "mode": "agent", "chatId": "cost"}
+    )
+    assert result["steps"] == 2
+    assert result["usage"] == {"inputTokens": 400, "outputTokens": 30}
+    # Both model requests are paid for, not only the last one.
+    assert result["costUsd"] == pytest.approx((400 * 1.0 + 30 * 2.0) / 1e6)

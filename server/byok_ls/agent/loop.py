@@ -110,6 +110,8 @@ class AgentService:
         conversation = [system, *messages]
         added: list[api.ChatMessageParams] = []
         used_in = used_out = 0
+        # None until a step had a price: local models stay without a cost.
+        cost: float | None = None
         step = 0
         finish: str | None = None
         while True:
@@ -124,6 +126,8 @@ class AgentService:
             answer = await self.chat.run(step_params, state, listener, tuple(conversation))
             used_in += answer.usage.input_tokens
             used_out += answer.usage.output_tokens
+            if answer.cost_usd is not None:
+                cost = (cost or 0.0) + answer.cost_usd
             if not answer.tool_calls:
                 break
             calls = tuple(ToolCall(c.id, c.name, c.arguments) for c in answer.tool_calls)
@@ -145,6 +149,7 @@ class AgentService:
             update={
                 "finish_reason": finish or answer.finish_reason,
                 "usage": api.UsageView(input_tokens=used_in, output_tokens=used_out),
+                "cost_usd": cost,
                 "steps": step,
                 # Every call was run here; none is left for the client to run.
                 "tool_calls": None,

@@ -61,6 +61,7 @@ export interface ChatParams {
 
 export interface ChatResult {
   content: string;
+  costUsd?: number | null;
   fallback?: boolean;
   finishReason: string;
   messages?: ChatMessageParams[] | null;
@@ -334,6 +335,19 @@ export interface TextDocumentId {
   uri: string;
 }
 
+export interface TokensCountParams {
+  modelId?: string | null;
+  text?: string | null;
+  texts?: string[] | null;
+}
+
+export interface TokensCountResult {
+  estimated: boolean;
+  modelId: string | null;
+  nCtx: number | null;
+  tokens: number;
+}
+
 export interface ToolCallView {
   arguments: string;
   id: string;
@@ -415,6 +429,7 @@ export interface Methods {
   'byok/providers/update': { params: ProviderUpdateParams; result: ProviderResult };
   'byok/status': { params: Empty; result: StatusResult };
   'byok/templates/list': { params: Empty; result: TemplatesResult };
+  'byok/tokens/count': { params: TokensCountParams; result: TokensCountResult };
   'byok/usage': { params: UsageParams; result: UsageResult };
   'byok/vocabulary': { params: Empty; result: VocabularyResult };
 }
