@@ -20,7 +20,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ serv
   const statusBar = new CompletionStatusBar(s);
   const usageDocs = new UsageDocuments();
   const agent = new AgentHost();
-  const chat = { tracker: new EditorTracker(), proposed: new ProposedContent() };
+  const chat = { tracker: new EditorTracker(), proposed: new ProposedContent(), onAgentStep: agent.onStep };
   context.subscriptions.push(
     output,
     agent,

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { Panel } from '../panels';
 import type { Attachment, ChatAnswer, ChatSendParams, ChatToHost, ChatToWebview, ContextItem } from '../shared/chatTypes';
 import { ConversationStore } from '../shared/conversationStore';
+import type { AgentStep } from '../shared/agent';
 import { asRpcError, INVALID_PARAMS } from '../shared/errors';
 import { inlineContext } from '../shared/inlineContext';
 import { modelsForTask } from '../shared/modelId';
@@ -14,6 +15,8 @@ import { displayPath, fileAttachment, listWorkspaceFiles, selectionAttachment, w
 export interface ChatDeps {
   tracker: EditorTracker;
   proposed: ProposedContent;
+  /** `byok/agent/step` notifications (agent mode). */
+  onAgentStep: vscode.Event<AgentStep>;
 }
 
 const CHARS_PER_TOKEN = 3.5;
@@ -50,6 +53,9 @@ export class ChatPanel extends Panel {
     this.disposables.push(
       server.onChatDelta((delta) => {
         if (this.running.has(delta.chatId)) this.post({ type: 'chatDelta', delta });
+      }),
+      deps.onAgentStep((step) => {
+        if (this.running.has(step.chatId)) this.post({ type: 'agentStep', step });
       }),
       { dispose: () => this.running.forEach((c) => c.cancel()) },
     );

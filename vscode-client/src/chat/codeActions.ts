@@ -7,7 +7,8 @@ import type { CodeAction } from '../shared/chatTypes';
 import { safeRelativePath } from '../shared/paths';
 import type { EditorTracker } from './editorContext';
 
-export const PROPOSED_SCHEME = 'byok-proposed';
+// Apart from agent mode's 'byok-proposed': each provider answers only for its own documents.
+export const PROPOSED_SCHEME = 'byok-chat-proposed';
 
 /** Holds the right-hand side of diff views (the proposed text) in memory. */
 export class ProposedContent implements vscode.TextDocumentContentProvider {

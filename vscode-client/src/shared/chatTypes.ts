@@ -1,4 +1,5 @@
 /** Client-only shapes of the chat panel: attachments, stored conversations, panel messages. */
+import type { AgentStep } from './agent';
 import type { ChatResult } from './protocol';
 
 export interface LspRange {
@@ -45,6 +46,8 @@ export interface AnswerMeta {
   stopped?: boolean;
   reasoning?: string;
   toolCalls?: unknown[];
+  /** Agent mode: the steps the loop ran. */
+  steps?: AgentStep[];
 }
 
 export interface StoredMessage {
@@ -59,6 +62,7 @@ export interface Conversation {
   id: string;
   title: string;
   modelId: string;
+  mode?: 'ask' | 'agent';
   createdAt: number;
   updatedAt: number;
   messages: StoredMessage[];
@@ -103,7 +107,8 @@ export type ChatToWebview =
   | { type: 'modelPicked'; modelId: string; retry: boolean }
   | { type: 'conversations'; items: ConversationSummary[]; activeId?: string }
   | { type: 'conversation'; conversation: Conversation }
-  | { type: 'notice'; text: string };
+  | { type: 'notice'; text: string }
+  | { type: 'agentStep'; step: AgentStep };
 
 /** `byok/chat`'s result with the fields newer servers add. */
 export type ChatAnswer = ChatResult & { costUsd?: number | null; fallback?: boolean };

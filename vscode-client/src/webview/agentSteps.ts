@@ -27,6 +27,12 @@ export class ModeToggle {
     this.element = h('fieldset', { id: 'chat-mode', className: 'chat-mode', 'aria-describedby': 'mode-reason' }, h('legend', { className: 'sr-only' }, 'Mode'), ask.label, agent.label, this.reason);
   }
 
+  /** Shows a conversation's own mode (Ask when Agent is unavailable). */
+  set(mode: ChatMode): void {
+    if (mode === 'agent' && !this.agent.disabled) this.agent.checked = true;
+    else this.ask.checked = true;
+  }
+
   get mode(): ChatMode {
     return this.agent.checked && !this.agent.disabled ? 'agent' : 'ask';
   }

@@ -9,6 +9,8 @@ import { ChatStreams } from '../shared/deltas';
 import { errorKind } from '../shared/errors';
 import { modelsForTask, type ModelChoice } from '../shared/modelId';
 import type { Active, Provider, RpcError } from '../shared/protocol';
+import { agentAvailability } from '../shared/agent';
+import { ModeToggle, type ChatMode } from './agentSteps';
 import { AnswerView } from './chat/answer';
 import { chip, renderChips, sameAttachment } from './chat/chips';
 import { onCodeAction, onLinkClick } from './chat/codeBlocks';
@@ -45,8 +47,12 @@ const streams = new ChatStreams();
 
 const app = byId('app');
 const picker = h('select', { id: 'model', 'aria-label': 'Model for this conversation', 'aria-describedby': 'model-help' });
-// Agent mode (Ask/Agent toggle, byok/agent/step rendering through AnswerView.addToolStep) plugs in here.
 const modeSlot = h('span', { id: 'mode-slot', className: 'mode-slot' });
+const modeToggle = new ModeToggle(conv.mode ?? 'ask', (mode: ChatMode) => {
+  conv.mode = mode;
+  persist();
+});
+modeSlot.append(modeToggle.element);
 const modelHelp = h('span', { id: 'model-help', className: 'muted' });
 const historyBtn = h('button', { id: 'history', type: 'button', className: 'secondary', 'aria-expanded': 'false', 'aria-controls': 'history-panel' }, 'History');
 const newChatBtn = h('button', { id: 'new-chat', type: 'button', className: 'secondary' }, 'New Chat');
@@ -110,6 +116,7 @@ function providerName(id: string): string | undefined {
 
 function updateImageButton(): void {
   const c = modelChoice(effectiveModel());
+  modeToggle.setAvailability(agentAvailability(effectiveModel() || null, c?.model.capabilities ?? undefined));
   const ok = !!c?.model.capabilities?.multimodality;
   attachImageBtn.disabled = !ok;
   const reason = c ? `${c.modelId} does not take images (no multimodality capability).` : 'Choose a chat model that takes images.';
@@ -211,6 +218,7 @@ function userBubble(m: StoredMessage): HTMLElement {
 function answerFor(m: StoredMessage): AnswerView {
   const v = new AnswerView();
   v.setReasoning(m.meta?.reasoning ?? '');
+  for (const step of m.meta?.steps ?? []) v.agentStep(step);
   if (m.meta?.toolCalls?.length) v.setToolCalls(m.meta.toolCalls);
   v.setText(m.content, true);
   if (m.meta) v.setMeta(m.meta);
@@ -297,6 +305,7 @@ function dispatch(): void {
   setBusy(true);
   const params: ChatSendParams = { messages: wireMessages(), chatId };
   if (conv.modelId) params.modelId = conv.modelId;
+  if (modeToggle.mode === 'agent') params.mode = 'agent';
   const ctx = contextItems();
   if (ctx.length) params.context = ctx;
   post({ type: 'chatSend', chatId, params });
@@ -478,6 +487,7 @@ onMessage((raw) => {
         finishReason: r.finishReason,
         reasoning: r.reasoning ?? a?.reasoning ?? undefined,
         toolCalls: calls.length ? calls : undefined,
+        steps: view.steps.length ? view.steps.slice() : undefined,
       };
       view.setMeta(meta);
       view.root.dataset.done = 'true';
@@ -546,6 +556,7 @@ onMessage((raw) => {
       const m = msg as Extract<ChatToWebview, { type: 'conversation' }>;
       if (activeChat) stop();
       conv = m.conversation;
+      modeToggle.set(conv.mode ?? 'ask');
       persist();
       renderConversation();
       toggleHistory(false);
@@ -554,6 +565,11 @@ onMessage((raw) => {
     case 'notice':
       showNotice((msg as Extract<ChatToWebview, { type: 'notice' }>).text);
       break;
+    case 'agentStep': {
+      const { step } = msg as Extract<ChatToWebview, { type: 'agentStep' }>;
+      if (step.chatId === activeChat && view) view.agentStep(step);
+      break;
+    }
     case 'configChanged':
       void loadModels();
       break;

@@ -10,7 +10,7 @@ let problems: string[];
 
 const providers = [
   { id: 'fake', template: 'custom', name: 'Fake', enabled: true, baseUrl: 'http://127.0.0.1:1/v1', key: { present: true, source: 'keyring', hint: 'sk-…1234' },
-    models: [{ name: 'gpt-4o-mini', task: 'chat' }, { name: 'gpt-4o', task: 'chat', capabilities: { multimodality: true } }, { name: 'instruct', task: 'completion' }] },
+    models: [{ name: 'gpt-4o-mini', task: 'chat' }, { name: 'gpt-4o', task: 'chat', capabilities: { multimodality: true, tools: true, agent: true } }, { name: 'instruct', task: 'completion' }] },
   { id: 'off', template: 'custom', name: 'Off', enabled: false, baseUrl: 'http://127.0.0.1:2/v1', key: { present: false, source: null, hint: null }, models: [{ name: 'hidden', task: 'chat' }] },
 ];
 
@@ -392,6 +392,31 @@ describe('Chat webview', () => {
     await page.click('[data-conversation="c-old"] .conversation-delete');
     assert.deepEqual((await posted(page)).filter((m) => m.type === 'conversationDelete'), [{ type: 'conversationDelete', id: 'c-old' }]);
     assert.equal(await page.locator('.msg').count(), 0, 'deleting the open conversation starts a new one');
+  });
+
+  it('agent mode: offered only for models marked for it, sent as mode, steps shown and kept', async () => {
+    await open();
+    assert.equal(await page.isDisabled('#mode-agent'), true);
+    assert.match((await page.textContent('#mode-reason')) ?? '', /fake\/gpt-4o-mini is not marked for Tools and Agent/);
+    await page.selectOption('#model', 'fake/gpt-4o');
+    assert.equal(await page.isEnabled('#mode-agent'), true);
+    await page.check('#mode-agent');
+    const send = await ask('Rename the helper');
+    assert.equal(send.params.mode, 'agent');
+    const chatId = send.chatId;
+    await toWebview(page, { type: 'agentStep', step: { chatId: 'other', step: 1, tool: 'read_file', arguments: { path: 'x' }, status: 'running' } });
+    await toWebview(page, { type: 'agentStep', step: { chatId, step: 1, callId: 'c1', tool: 'read_file', arguments: { path: 'src/a.ts' }, status: 'running' } });
+    await toWebview(page, { type: 'agentStep', step: { chatId, step: 1, callId: 'c1', tool: 'read_file', arguments: { path: 'src/a.ts' }, status: 'done', result: 'export const a = 1;' } });
+    await toWebview(page, { type: 'agentStep', step: { chatId, step: 2, callId: 'c2', tool: 'propose_edit', arguments: { path: 'src/a.ts' }, status: 'rejected', result: 'The user rejected the edit.' } });
+    await page.waitForSelector('.agent-step[data-tool="propose_edit"]');
+    assert.deepEqual(await page.locator('.agent-step').evaluateAll((li) => li.map((e) => [e.getAttribute('data-tool'), e.getAttribute('data-status')])), [['read_file', 'done'], ['propose_edit', 'rejected']]);
+    assert.match((await page.textContent('.agent-step[data-tool="read_file"] .step-result')) ?? '', /export const a = 1;/);
+    await screenshot(page, 'webview-chat-agent-steps');
+    await answer(chatId, 'I left the file as it was.', { modelId: 'fake/gpt-4o', steps: 3 });
+    const saves = (await posted(page)).filter((m) => m.type === 'conversationSave');
+    const conv = saves[saves.length - 1].conversation;
+    assert.equal(conv.mode, 'agent');
+    assert.deepEqual(conv.messages[1].meta.steps.map((s: any) => s.status), ['done', 'rejected']);
   });
 
   it('every control is reachable by keyboard and has a name', async () => {

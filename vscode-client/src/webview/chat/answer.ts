@@ -1,5 +1,7 @@
 /** One assistant answer: Thinking (collapsed), tool steps, markdown body, meta line, actions. */
+import type { AgentStep } from '../../shared/agent';
 import type { AnswerMeta } from '../../shared/chatTypes';
+import { StepList } from '../agentSteps';
 import { h } from '../dom';
 import { decorateCodeBlocks } from './codeBlocks';
 import { renderMarkdown } from './markdown';
@@ -50,6 +52,8 @@ export class AnswerView {
   readonly actions = h('div', { className: 'answer-actions' });
   private text = '';
   private pending = 0;
+  private stepList: StepList | undefined;
+  readonly steps: AgentStep[] = [];
 
   constructor(label = 'Assistant') {
     this.thinking = h('details', { className: 'reasoning', hidden: true }, h('summary', {}, 'Thinking'), this.thinkingText);
@@ -100,6 +104,19 @@ export class AnswerView {
     }
     this.tools.querySelectorAll('.tool-call').forEach((e) => e.remove());
     for (const c of merged.values()) this.addToolStep({ tool: c.name || 'tool', arguments: c.arguments, status: 'call' });
+  }
+
+  /** A `byok/agent/step` of this answer: shown in order, updated in place when it finishes. */
+  agentStep(step: AgentStep): void {
+    if (!this.stepList) {
+      this.stepList = new StepList();
+      this.tools.append(this.stepList.element);
+    }
+    this.tools.hidden = false;
+    this.stepList.update(step);
+    const i = this.steps.findIndex((s) => s.step === step.step && (s.callId ?? s.tool) === (step.callId ?? step.tool));
+    if (i >= 0) this.steps[i] = step;
+    else this.steps.push(step);
   }
 
   addToolStep(s: ToolStep): void {
