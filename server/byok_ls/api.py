@@ -389,9 +389,13 @@ class EmbeddingsResult(Base):
 GroupBy = Literal["provider", "model", "task", "day"]
 
 
+#: Latest instant the usage report can name (the end of year 9999, in unix seconds).
+MAX_TIMESTAMP = 253_402_300_799.0
+
+
 class UsageParams(Base):
-    since: float | None = None
-    until: float | None = None
+    since: float | None = Field(default=None, ge=0, le=MAX_TIMESTAMP, allow_inf_nan=False)
+    until: float | None = Field(default=None, ge=0, le=MAX_TIMESTAMP, allow_inf_nan=False)
     group_by: list[GroupBy] | None = None
 
 

@@ -203,11 +203,21 @@ def _redact_fragments(text: str, secret: str) -> str:
 
 
 def scrub(text: str, *secrets: str | None) -> str:
-    """Remove the given secrets, any run of KEY_FRAGMENT+ of their characters, and anything
-    shaped like a well-known key from ``text``."""
+    """Remove the given secrets and anything shaped like a well-known key from ``text``."""
     for secret in secrets:
         if secret and len(secret) >= 4:
-            text = _redact_fragments(text.replace(secret, "[redacted]"), secret)
+            text = text.replace(secret, "[redacted]")
     for pattern in SECRET_PATTERNS:
         text = pattern.sub("[redacted]", text)
+    return text
+
+
+def scrub_quoted(text: str, *secrets: str | None) -> str:
+    """:func:`scrub` for text that came from elsewhere (a provider's error text or body):
+    also removes any run of KEY_FRAGMENT+ characters of a secret, since such text may echo
+    a key in part or be cut through one. The server's own messages do not need this."""
+    text = scrub(text, *secrets)
+    for secret in secrets:
+        if secret:
+            text = _redact_fragments(text, secret)
     return text

@@ -688,3 +688,22 @@ async def test_gzip_bomb_in_a_completion_or_a_chat_stream_is_refused_naming_the_
     assert err.data["kind"] == "bad_response" and "64 MiB" in err.message, err.message
     assert rss_kib(server_pid(lsp)) < 1024 * 1024
     assert (await asyncio.wait_for(chat(lsp), ANSWER_WITHIN_S))["content"] == FAKE_ANSWER
+
+
+# ---- long lines ------------------------------------------------------------------------------
+
+
+async def test_a_fifty_megabyte_single_line_document_is_cut_to_the_context_window(
+    lsp: Session, openai_fake: FakeServer
+) -> None:
+    """A minified file is one line: the window must still fit n_ctx (4096 tokens here, about
+    3.5 characters each when no tokenizer is known)."""
+    await use_openai(lsp, openai_fake)
+    half = 25 * 1024 * 1024
+    open_document(lsp, "var a=" + "x" * half + "y" * half + ";\n")
+    result = await asyncio.wait_for(complete(lsp, 0, 6 + half), 60)
+    assert result["items"], result
+    sent = generation_requests(openai_fake)[-1].json
+    sizes = (len(sent["prompt"]), len(sent["suffix"]))
+    assert sum(sizes) <= 4096 * 3.5, sizes
+    assert set(sent["prompt"][-100:]) == {"x"} and set(sent["suffix"][:100]) == {"y"}

@@ -387,3 +387,99 @@ def test_any_byte_sequence_leaves_the_server_answering(
         data += b"\r\n"
     send_and_check(server, loop, data, owed=owed)
     assert server.proc is not None and server.proc.returncode is None
+
+
+# ---- odd code points and out-of-range numbers ------------------------------------------------
+
+
+def answer_error(
+    server: RawServer, loop: asyncio.AbstractEventLoop, method: str, params: Any
+) -> dict[str, Any]:
+    response = loop.run_until_complete(server.request(method, params, timeout=ANSWER_WITHIN_S))
+    assert "error" in response, response
+    error: dict[str, Any] = response["error"]
+    return error
+
+
+@pytest.mark.parametrize("text", ["hi \ud83d there", "\udfff", "a\ud800\ud800b"])
+def test_lone_surrogates_in_a_chat_message_are_invalid_params(
+    server: RawServer, loop: asyncio.AbstractEventLoop, text: str
+) -> None:
+    messages = [{"role": "user", "content": "fine"}, {"role": "user", "content": text}]
+    error = answer_error(server, loop, "byok/chat", {"messages": messages})
+    assert error["code"] == -32602, error
+    assert error["data"]["field"] == "messages[1].content", error
+    assert error["message"].startswith("messages[1].content:"), error
+    alive(server, loop)
+
+
+def test_lone_surrogates_in_a_document_are_invalid_params_at_completion(
+    server: RawServer, loop: asyncio.AbstractEventLoop
+) -> None:
+    uri = "file:///work/project/surrogate.py"
+    text = "def f():\n    return '\ud800'\n"
+    server.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}},
+    )
+    where = {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 4}}
+    for method, params in [
+        ("byok/complete", where),
+        ("textDocument/inlineCompletion", {**where, "context": {"triggerKind": 1}}),
+    ]:
+        error = answer_error(server, loop, method, params)
+        assert error["code"] == -32602, (method, error)
+        assert error["data"]["field"] == "textDocument", (method, error)
+        assert "line 2" in error["message"], error
+    alive(server, loop)
+
+
+@pytest.mark.parametrize("field", ["since", "until"])
+@pytest.mark.parametrize("value", [1e20, -1e308, float("inf"), float("-inf"), float("nan"), -1])
+def test_usage_times_out_of_range_are_invalid_params(
+    server: RawServer, loop: asyncio.AbstractEventLoop, field: str, value: float
+) -> None:
+    error = answer_error(server, loop, "byok/usage", {field: value})
+    assert error["code"] == -32602 and error["data"]["field"] == field, error
+    alive(server, loop)
+
+
+# ---- the end of a session --------------------------------------------------------------------
+
+
+def test_requests_after_shutdown_are_invalid_requests_and_exit_is_clean(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    raw = loop.run_until_complete(RawServer().start(env={"HF_HUB_OFFLINE": "1"}))
+    try:
+        done = loop.run_until_complete(raw.request("shutdown", None, timeout=ANSWER_WITHIN_S))
+        assert done.get("result", "missing") is None, done
+        inline = {
+            "textDocument": {"uri": DOC},
+            "position": {"line": 0, "character": 0},
+            "context": {"triggerKind": 1},
+        }
+        for method, params in [
+            ("byok/providers/list", {}),
+            ("shutdown", None),
+            ("textDocument/inlineCompletion", inline),
+        ]:
+            late = loop.run_until_complete(raw.request(method, params, timeout=ANSWER_WITHIN_S))
+            assert late.get("error", {}).get("code") == -32600, (method, late)
+        raw.notify("exit", None)
+        assert raw.proc is not None
+        assert loop.run_until_complete(asyncio.wait_for(raw.proc.wait(), ANSWER_WITHIN_S)) == 0
+    finally:
+        loop.run_until_complete(raw.close())
+
+
+def test_exit_without_shutdown_exits_with_code_one(loop: asyncio.AbstractEventLoop) -> None:
+    raw = loop.run_until_complete(RawServer().start(env={"HF_HUB_OFFLINE": "1"}))
+    try:
+        alive_list = loop.run_until_complete(raw.request("byok/providers/list", {}))
+        assert "result" in alive_list
+        raw.notify("exit", None)
+        assert raw.proc is not None
+        assert loop.run_until_complete(asyncio.wait_for(raw.proc.wait(), ANSWER_WITHIN_S)) == 1
+    finally:
+        loop.run_until_complete(raw.close())

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from byok_ls.errors import ByokError, ErrorKind, scrub
+from byok_ls.errors import ByokError, ErrorKind, scrub, scrub_quoted
 from byok_ls.secrets import KeyStore, hint
 
 KEY = "sk-proj-abcdefghijklmnop1234"
@@ -86,14 +86,14 @@ def test_scrub_removes_any_run_of_eight_characters_of_a_known_key(
     start: int, end: int | None
 ) -> None:
     piece = KEY[start:end]
-    out = scrub(f"provider said: {piece}… (truncated)", KEY)
+    out = scrub_quoted(f"provider said: {piece}… (truncated)", KEY)
     assert piece not in out and "[redacted]" in out
     assert out.startswith("provider said: ") and out.endswith("… (truncated)")
 
 
 def test_scrub_keeps_runs_shorter_than_eight_and_unrelated_text() -> None:
     text = f"the key ends in {KEY[-4:]}; model gpt-4o said {KEY[3:10]}"
-    assert scrub(text, KEY) == text
+    assert scrub_quoted(text, KEY) == text
 
 
 # ---- the opt-in key file ---------------------------------------------------------------------

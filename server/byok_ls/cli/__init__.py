@@ -93,7 +93,7 @@ def serve(log_level: str, tcp: tuple[str, int] | None = None) -> int:
         server.start_tcp(*tcp)
     else:
         server.start_io()
-    return 0
+    return server.exit_code
 
 
 if __name__ == "__main__":

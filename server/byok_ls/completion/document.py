@@ -58,7 +58,7 @@ def _utf8_to_index(line_text: str, character: int) -> int:
         return min(character, len(line_text))
     units = 0
     for i, ch in enumerate(line_text):
-        units += len(ch.encode("utf-8"))
+        units += len(ch.encode("utf-8", "surrogatepass"))
         if units > character:
             return i
     return len(line_text)

@@ -18,7 +18,7 @@ from byok_ls.completion.fim import template_for
 from byok_ls.completion.postprocess import multiline_for
 from byok_ls.completion.privacy import mask_secrets
 from byok_ls.completion.streaming import Clean, read_until_cut
-from byok_ls.completion.window import cut_context
+from byok_ls.completion.window import LoneSurrogate, cut_context
 from byok_ls.counting import count_text, counter_for
 from byok_ls.errors import ByokError, ErrorKind
 from byok_ls.providers.registry import adapter_for
@@ -175,7 +175,10 @@ class CompletionService:
                 provider_id=target.provider.id,
                 model=model.name,
             )
-        window = cut_context(prefix, suffix, counter, budget)
+        try:
+            window = cut_context(prefix, suffix, counter, budget)
+        except LoneSurrogate as exc:
+            raise _not_text(prefix, suffix, exc.char) from None
         before, after = mask_secrets(window.prefix), mask_secrets(window.suffix)
         # Single-line mode ends at the line break: the provider may stop there too. The
         # newline goes first since OpenAI-style endpoints take only four stop sequences.
@@ -231,3 +234,18 @@ class CompletionService:
             count_text(counter, reading.raw),
             True,
         )
+
+
+def _not_text(prefix: str, suffix: str, char: str) -> ByokError:
+    """Bad input, named: the editor sent a document that holds half a UTF-16 pair."""
+    at = prefix.find(char)
+    if at >= 0:
+        line = prefix.count("\n", 0, at) + 1
+    else:
+        line = prefix.count("\n") + suffix.count("\n", 0, max(0, suffix.find(char))) + 1
+    return ByokError(
+        ErrorKind.INVALID_PARAMS,
+        f"textDocument: the document holds a lone surrogate (U+{ord(char):04X}) at line "
+        f"{line}, which is not Unicode text and cannot be sent; remove that character.",
+        field="textDocument",
+    )

@@ -8,6 +8,8 @@ because BPE merges across line breaks make a sum of per-line counts slightly off
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from byok_ls.completion.tokens import TokenCounter
@@ -18,6 +20,11 @@ _INITIAL_CHARS_PER_TOKEN = 3.0
 # Read a little more than the guess so one batch usually suffices.
 _OVERREAD = 1.1
 _MIN_BATCH_CHARS = 512
+
+
+#: Most characters one token can stand for (long runs of spaces or repeated characters
+#: merge into one token in some vocabularies); bounds how much of a line is ever counted.
+MAX_CHARS_PER_TOKEN = 64
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,63 @@ def _split_lines(chunk: str) -> list[str]:
     if parts[-1]:
         lines.append(parts[-1])
     return lines
+
+
+#: Code points that are not Unicode text on their own (half of a UTF-16 pair): nothing can
+#: encode them, so no tokenizer can count them and no provider can be sent them.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class LoneSurrogate(ValueError):
+    """The text around the cursor holds a lone surrogate (``char``)."""
+
+    def __init__(self, char: str) -> None:
+        super().__init__(f"lone surrogate U+{ord(char):04X}")
+        self.char = char
+
+
+class _Checked:
+    """A counter that refuses text with lone surrogates: every piece of the document the
+    window considers is counted first, so only those pieces are ever scanned."""
+
+    def __init__(self, counter: TokenCounter) -> None:
+        self._counter = counter
+        self.estimated = counter.estimated
+
+    @staticmethod
+    def _check(text: str) -> None:
+        if not text.isascii() and (found := _LONE_SURROGATE.search(text)):
+            raise LoneSurrogate(found.group())
+
+    def count(self, text: str) -> int:
+        self._check(text)
+        return self._counter.count(text)
+
+    def count_batch(self, texts: Sequence[str]) -> list[int]:
+        for text in texts:
+            self._check(text)
+        return self._counter.count_batch(texts)
+
+
+def _cut_line(
+    text: str, counter: TokenCounter, allowance: int, *, keep_end: bool
+) -> tuple[str, int]:
+    """The longest end (or start) of ``text`` that costs at most ``allowance`` tokens."""
+    if allowance <= 0 or not text:
+        return "", 0
+    whole = counter.count(text)
+    if whole <= allowance:
+        return text, whole
+    lo, hi, best = 0, len(text), ("", 0)  # lo fits, hi does not (lengths in characters)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        piece = text[len(text) - mid :] if keep_end else text[:mid]
+        tokens = counter.count(piece)
+        if tokens <= allowance:
+            lo, best = mid, (piece, tokens)
+        else:
+            hi = mid
+    return best
 
 
 class _Side:
@@ -109,22 +173,47 @@ def cut_context(
     budget_tokens: int,
     prefix_share: float = 0.75,
 ) -> Window:
-    """Prefix and suffix cut on line boundaries to fit ``budget_tokens``.
+    """Prefix and suffix cut to fit ``budget_tokens``, on line boundaries where possible.
 
-    The prefix keeps its end and the suffix its start; the cursor line (last prefix line and
-    first suffix line) is always kept whole, even when it alone exceeds the budget. The
-    prefix gets ``prefix_share`` of what the cursor line leaves, and whatever one side does
-    not use goes to the other.
+    The prefix keeps its end and the suffix its start. The cursor line (last prefix line and
+    first suffix line) is kept whole when it fits; a cursor line that alone exceeds the
+    budget (a minified file is one line of megabytes) is cut within the line, around the
+    cursor, so the window fits in every case. The prefix gets ``prefix_share`` of what the
+    cursor line leaves, and whatever one side does not use goes to the other.
     """
+    budget_tokens = max(0, budget_tokens)
+    counter = _Checked(counter)
     head_end = prefix.rfind("\n") + 1
-    cursor_pre = prefix[head_end:]
     nl = suffix.find("\n")
     tail_start = len(suffix) if nl < 0 else nl + 1
-    cursor_suf = suffix[:tail_start]
+    # Before counting: no token spans more than MAX_CHARS_PER_TOKEN characters, so more
+    # than that per budget token can never fit and need not be tokenized at all.
+    reach = budget_tokens * MAX_CHARS_PER_TOKEN
+    cursor_pre = prefix[max(head_end, len(prefix) - reach) :]
+    cursor_suf = suffix[: min(tail_start, reach)]
     before = _Side(prefix[:head_end], counter, backward=True)
     after = _Side(suffix[tail_start:], counter, backward=False)
 
     cursor_pre_tokens, cursor_suf_tokens = counter.count_batch([cursor_pre, cursor_suf])
+    if cursor_pre_tokens + cursor_suf_tokens > budget_tokens:
+        suf_allowance = min(cursor_suf_tokens, budget_tokens - int(budget_tokens * prefix_share))
+        cursor_pre, cursor_pre_tokens = _cut_line(
+            cursor_pre, counter, budget_tokens - suf_allowance, keep_end=True
+        )
+        cursor_suf, cursor_suf_tokens = _cut_line(
+            cursor_suf, counter, budget_tokens - cursor_pre_tokens, keep_end=False
+        )
+    cursor_cut = len(cursor_pre) < len(prefix) - head_end or len(cursor_suf) < tail_start
+    if cursor_cut:
+        # Nothing beyond a cut cursor line can be next to the cursor text that is kept.
+        return Window(
+            prefix=cursor_pre,
+            suffix=cursor_suf,
+            prefix_tokens=cursor_pre_tokens,
+            suffix_tokens=cursor_suf_tokens,
+            estimated=counter.estimated,
+            truncated=True,
+        )
     remaining = max(0, budget_tokens - cursor_pre_tokens - cursor_suf_tokens)
     n_before, used_before = before.take(int(remaining * prefix_share))
     n_after, used_after = after.take(remaining - used_before)

@@ -1,4 +1,5 @@
-"""pygls' protocol, with one answer for every cancelled request and no per-notification leak.
+"""pygls' protocol: one answer for every cancelled request and for late requests, and no
+per-notification leak.
 
 A request cancelled before its handler started (request and ``$/cancelRequest`` arrive in the
 same read) never reaches the handler's own ``except CancelledError``; pygls then answers a bare
@@ -10,6 +11,9 @@ notification served by a generator or coroutine handler (pygls' own ``didChange`
 ``didOpen``, ``didClose`` are generators) gets a fresh uuid entry that nothing removed: one
 ``concurrent.futures.Future`` with its lock and condition, about 2 KB, per keystroke, for as
 long as the server runs. Entries are now removed when their future is done.
+
+After ``shutdown`` pygls drops every request unanswered, so a client that sends one waits
+forever; LSP says to answer it with InvalidRequest.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidRequest
 from pygls.protocol import LanguageServerProtocol
 
 from byok_ls.lsp.errors import cancelled
@@ -51,3 +57,16 @@ class ByokProtocol(LanguageServerProtocol):
                 del futures[msg_id]
 
         future.add_done_callback(forget)
+
+    def handle_message(self, message: Any) -> None:
+        method = getattr(message, "method", None)
+        if self._shutdown and method is not None and method != types.EXIT:
+            msg_id = getattr(message, "id", None)
+            if msg_id is not None:  # a request; notifications are dropped, as before
+                refused = JsonRpcInvalidRequest(
+                    message=f"{method}: the server is shutting down (shutdown was received); "
+                    "only exit is accepted now."
+                )
+                self._send_response(msg_id, error=refused.to_response_error())
+                return
+        super().handle_message(message)

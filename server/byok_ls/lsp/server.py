@@ -24,7 +24,7 @@ from byok_ls.lsp.converter import field_of, raw_converter
 from byok_ls.lsp.errors import from_byok, from_validation
 from byok_ls.lsp.methods import METHODS, Method
 from byok_ls.lsp.monitor import LagMonitor
-from byok_ls.lsp.params import named
+from byok_ls.lsp.params import named, refuse_lone_surrogates
 from byok_ls.lsp.protocol import ByokProtocol
 from byok_ls.secrets import known_keys
 
@@ -60,6 +60,8 @@ class ByokServer(LanguageServer):
             "byok-ls", __version__, converter_factory=raw_converter, protocol_cls=ByokProtocol
         )
         self.app = App(notice=self._notice, workspace_roots=self._roots)
+        #: The process exit code: 1 when the client sent exit without shutdown first.
+        self.exit_code = 0
         self._watcher: asyncio.Task[None] | None = None
         self._reported_problem: str | None = None
         self._announced_generation = self.app.store.generation
@@ -78,7 +80,10 @@ class ByokServer(LanguageServer):
             asyncio.run(transport.run(self._stop_event))
         except BrokenPipeError:
             log.error("Connection to the client is lost! Shutting down the server.")
-        except (KeyboardInterrupt, SystemExit):
+        except SystemExit as exc:
+            # pygls exits 1 for an exit without shutdown (LSP): keep that for the caller.
+            self.exit_code = exc.code if isinstance(exc.code, int) else 0
+        except KeyboardInterrupt:
             pass
         finally:
             self.shutdown()  # type: ignore[no-untyped-call]
@@ -187,6 +192,7 @@ class ByokServer(LanguageServer):
 async def call(server: ByokServer, method: Method[Any, Any], raw: Any) -> Any:
     """Validate ``raw`` params, run the operation, and return camelCase JSON."""
     try:
+        refuse_lone_surrogates(raw)
         params = method.params.model_validate(
             named(method.name, method.params, raw), by_alias=True, by_name=False
         )

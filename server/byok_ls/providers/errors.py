@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from byok_ls.errors import ByokError, ErrorKind, scrub
+from byok_ls.errors import ByokError, ErrorKind, scrub, scrub_quoted
 
 from .types import Endpoint
 
@@ -151,7 +151,7 @@ def _for(model: str | None) -> str:
 def quote(endpoint: Endpoint, text: str, limit: int = MAX_DETAIL) -> str:
     """Provider text, scrubbed of the key *before* it is cut: a cut through the key would
     leave a piece that no longer matches and so would survive a later scrub."""
-    text = scrub(text, endpoint.api_key)
+    text = scrub_quoted(text, endpoint.api_key)
     return text if len(text) <= limit else text[:limit] + "…"
 
 
@@ -295,7 +295,9 @@ def bad_response(endpoint: Endpoint, model: str | None, what: str) -> ByokError:
         endpoint,
         model,
         ErrorKind.BAD_RESPONSE,
-        f"{_who(endpoint)} sent a response{_for(model)} that could not be read ({what}): "
+        # ``what`` may quote the provider (a snippet, a protocol error's bytes).
+        f"{_who(endpoint)} sent a response{_for(model)} that could not be read "
+        f"({scrub_quoted(what, endpoint.api_key)}): "
         "check the base URL and wire format, or retry.",
     )
 

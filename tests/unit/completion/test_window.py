@@ -55,26 +55,27 @@ def test_window_properties(
     share: float,
     real: bool,
 ) -> None:
-    """Fits, cuts on lines, keeps the cursor line whole, keeps the prefix end/suffix start."""
+    """Always fits; cuts on lines and keeps the cursor line whole when that line fits (else
+    cuts within it, around the cursor); keeps the prefix end and the suffix start."""
     counter: TokenCounter = _REAL if real else EstimateCounter()
     prefix = head + cursor_pre
     suffix = cursor_suf + ("\n" + tail if tail else "")
     w = cut_context(prefix, suffix, counter, budget, prefix_share=share)
 
     assert prefix.endswith(w.prefix) and suffix.startswith(w.suffix)
-    # Cuts land on line boundaries.
-    assert w.prefix == prefix or prefix[len(prefix) - len(w.prefix) - 1] == "\n"
-    assert w.suffix == suffix or w.suffix.endswith("\n")
-    # The cursor line is always whole.
-    pre_line, suf_line = _cursor_line(prefix, suffix)
-    assert w.prefix.endswith(pre_line) and w.suffix.startswith(suf_line)
-    # Reported counts are exact, and fit unless the cursor line alone is too big.
+    # Reported counts are exact, and always fit.
     assert w.prefix_tokens == counter.count(w.prefix)
     assert w.suffix_tokens == counter.count(w.suffix)
+    assert w.prefix_tokens + w.suffix_tokens <= budget
+    pre_line, suf_line = _cursor_line(prefix, suffix)
     if counter.count(pre_line) + counter.count(suf_line) <= budget:
-        assert w.prefix_tokens + w.suffix_tokens <= budget
+        # Cuts land on line boundaries, and the cursor line is whole.
+        assert w.prefix == prefix or prefix[len(prefix) - len(w.prefix) - 1] == "\n"
+        assert w.suffix == suffix or w.suffix.endswith("\n")
+        assert w.prefix.endswith(pre_line) and w.suffix.startswith(suf_line)
     else:
-        assert (w.prefix, w.suffix) == (pre_line, suf_line)
+        # Only the text of the cursor line around the cursor is left.
+        assert pre_line.endswith(w.prefix) and suf_line.startswith(w.suffix)
     assert w.truncated == (w.prefix != prefix or w.suffix != suffix)
     assert w.estimated == counter.estimated
 
@@ -107,11 +108,30 @@ def test_unused_share_flows_to_the_other_side() -> None:
     assert w.prefix == "X" and w.suffix_tokens == 52  # "Y\n" plus 10 lines
 
 
-def test_cursor_line_alone_over_budget_is_kept_whole() -> None:
-    """A huge cursor line is never cut, even past the budget."""
-    w = cut_context("a\n" + "x" * 50, "y" * 50 + "\nb", CharCounter(), 10)
-    assert (w.prefix, w.suffix) == ("x" * 50, "y" * 50 + "\n")
-    assert w.truncated
+def test_cursor_line_alone_over_budget_is_cut_around_the_cursor() -> None:
+    """A huge cursor line is cut within the line: the window fits the budget."""
+    w = cut_context("a\n" + "x" * 50, "y" * 50 + "\nb", CharCounter(), 12)
+    assert (w.prefix, w.suffix) == ("x" * 9, "y" * 3)  # 3/4 of the budget before the cursor
+    assert (w.prefix_tokens, w.suffix_tokens) == (9, 3) and w.truncated
+
+
+def test_a_fifty_megabyte_line_is_cut_without_counting_it_whole() -> None:
+    """A minified file (one 50 MB line) costs a window's worth of counting, not the file's."""
+    counted: list[int] = []
+
+    class Spy(CharCounter):
+        def count(self, text: str) -> int:
+            counted.append(len(text))
+            return len(text)
+
+        def count_batch(self, texts: Sequence[str]) -> list[int]:
+            return [self.count(t) for t in texts]
+
+    line = "a" * 25_000_000
+    w = cut_context("x = 1\n" + line, line + "\n", Spy(), 4000)
+    assert w.prefix_tokens + w.suffix_tokens <= 4000
+    assert w.prefix == "a" * 3000 and w.suffix == "a" * 1000
+    assert max(counted) <= 4000 * 64
 
 
 def test_estimate_is_labelled() -> None:
@@ -133,11 +153,13 @@ def test_real_tokenizer_large_file_fits_and_uses_most_of_the_budget() -> None:
     assert isinstance(_REAL, TokenizerCounter)
 
 
-@pytest.mark.parametrize("budget", [0, 1])
-def test_tiny_budgets(budget: int) -> None:
-    """Zero or tiny budgets still return the cursor line."""
+@pytest.mark.parametrize(
+    "budget, prefix, suffix", [(0, "", ""), (1, "", "d"), (2, "c", "d"), (4, "bc", "d\n")]
+)
+def test_tiny_budgets(budget: int, prefix: str, suffix: str) -> None:
+    """Tiny budgets keep what fits of the cursor line, nearest the cursor first."""
     w = cut_context("a\nbc", "d\ne", CharCounter(), budget)
-    assert (w.prefix, w.suffix) == ("bc", "d\n")
+    assert (w.prefix, w.suffix) == (prefix, suffix)
 
 
 def test_tokenizer_path_fixture_points_at_shipped_file(tokenizer_path: Path) -> None:
