@@ -29,7 +29,19 @@ from pygls.protocol import LanguageServerProtocol
 from byok_ls.lsp.errors import cancelled
 
 
+class _Futures(dict[Any, Any]):
+    """``_request_futures`` whose ``items()`` is a snapshot: pygls' ``shutdown`` cancels the
+    pending futures while iterating, and each cancel now removes its own entry."""
+
+    def items(self) -> Any:
+        return list(super().items())
+
+
 class ByokProtocol(LanguageServerProtocol):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._request_futures = _Futures()
+
     def _send_handler_result(self, future: Future[Any], *, msg_id: Any) -> None:
         if future.cancelled():
             self._request_futures.pop(msg_id, None)
