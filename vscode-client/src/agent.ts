@@ -3,43 +3,18 @@
  * passes `byok/agent/step` notifications on to the chat panel. */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
+import { closeDiff, type ProposedContent } from './chat/codeActions';
 import { proposedText, toLspDiagnostic, type AgentStep, type ApproveParams, type LspDiagnostic } from './shared/agent';
-
-export const PROPOSED_SCHEME = 'byok-proposed';
-
-/** Proposed file contents shown on the right of the diff view, by URI. */
-class ProposedDocuments implements vscode.TextDocumentContentProvider {
-  private readonly texts = new Map<string, string>();
-  private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
-  readonly onDidChange = this.emitter.event;
-
-  set(uri: vscode.Uri, text: string): void {
-    this.texts.set(uri.toString(), text);
-    this.emitter.fire(uri);
-  }
-
-  delete(uri: vscode.Uri): void {
-    this.texts.delete(uri.toString());
-  }
-
-  provideTextDocumentContent(uri: vscode.Uri): string {
-    return this.texts.get(uri.toString()) ?? '';
-  }
-}
 
 export class AgentHost implements vscode.Disposable {
   private readonly stepEmitter = new vscode.EventEmitter<AgentStep>();
   readonly onStep = this.stepEmitter.event;
-  private readonly proposed = new ProposedDocuments();
-  private readonly disposables: vscode.Disposable[] = [];
-  private serial = 0;
 
-  constructor() {
-    this.disposables.push(this.stepEmitter, vscode.workspace.registerTextDocumentContentProvider(PROPOSED_SCHEME, this.proposed));
-  }
+  /** ``proposed`` holds the right-hand side of diff views (shared with Apply to File). */
+  constructor(private readonly proposed: ProposedContent) {}
 
   dispose(): void {
-    this.disposables.forEach((d) => d.dispose());
+    this.stepEmitter.dispose();
   }
 
   /** Wires a freshly created language client (before it starts). */
@@ -83,22 +58,20 @@ export class AgentHost implements vscode.Disposable {
     }
     const after = proposedText(p, current);
     if (after === undefined) return false;
-    const id = ++this.serial;
-    const right = vscode.Uri.from({ scheme: PROPOSED_SCHEME, path: target.path, query: `n=${id}` });
-    const left = p.tool === 'create_file' ? vscode.Uri.from({ scheme: PROPOSED_SCHEME, path: target.path, query: `empty=${id}` }) : target;
-    this.proposed.set(right, after);
-    if (p.tool === 'create_file') this.proposed.set(left, '');
-    const name = vscode.workspace.asRelativePath(target);
+    const name = vscode.workspace.asRelativePath(target, false);
+    const right = this.proposed.add(name, after);
+    const left = p.tool === 'create_file' ? this.proposed.add(`${name} (new file)`, '') : target;
     try {
       await vscode.commands.executeCommand('vscode.diff', left, right, `BYOK agent: ${name} (proposed)`, { preview: true });
       const verb = p.tool === 'create_file' ? 'create' : 'change';
       const asked = vscode.window.showInformationMessage(`BYOK agent wants to ${verb} ${name}.`, 'Accept', 'Reject');
+      // Stop pressed while the user decides: the answer no longer matters.
       const cancelled = new Promise<undefined>((resolve) => token?.onCancellationRequested(() => resolve(undefined)));
       return (await Promise.race([asked, cancelled])) === 'Accept';
     } finally {
-      this.proposed.delete(right);
-      this.proposed.delete(left);
       await closeDiff(right);
+      this.proposed.drop(right);
+      if (left !== target) this.proposed.drop(left);
     }
   }
 
@@ -112,16 +85,5 @@ export class AgentHost implements vscode.Disposable {
       for (const d of list) out.push(toLspDiagnostic(u.toString(), d));
     }
     return { diagnostics: out };
-  }
-}
-
-async function closeDiff(right: vscode.Uri): Promise<void> {
-  for (const group of vscode.window.tabGroups.all) {
-    for (const tab of group.tabs) {
-      const input = tab.input;
-      if (input instanceof vscode.TabInputTextDiff && input.modified.toString() === right.toString()) {
-        await vscode.window.tabGroups.close(tab);
-      }
-    }
   }
 }

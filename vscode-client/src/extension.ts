@@ -19,8 +19,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ serv
   const view = new ProvidersView(s);
   const statusBar = new CompletionStatusBar(s);
   const usageDocs = new UsageDocuments();
-  const agent = new AgentHost();
-  const chat = { tracker: new EditorTracker(), proposed: new ProposedContent(), onAgentStep: agent.onStep };
+  // One holder of proposed texts for both diff views: Apply to File and agent proposals.
+  const proposed = new ProposedContent();
+  const agent = new AgentHost(proposed);
+  const chat = { tracker: new EditorTracker(), proposed, onAgentStep: agent.onStep };
   context.subscriptions.push(
     output,
     agent,

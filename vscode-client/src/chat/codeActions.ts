@@ -7,7 +7,6 @@ import type { CodeAction } from '../shared/chatTypes';
 import { safeRelativePath } from '../shared/paths';
 import type { EditorTracker } from './editorContext';
 
-// Apart from agent mode's 'byok-proposed': each provider answers only for its own documents.
 export const PROPOSED_SCHEME = 'byok-chat-proposed';
 
 /** Holds the right-hand side of diff views (the proposed text) in memory. */
@@ -77,7 +76,7 @@ function visibleColumn(uri: vscode.Uri): vscode.ViewColumn | undefined {
   return vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString())?.viewColumn;
 }
 
-async function closeDiff(proposed: vscode.Uri): Promise<void> {
+export async function closeDiff(proposed: vscode.Uri): Promise<void> {
   for (const group of vscode.window.tabGroups.all)
     for (const tab of group.tabs)
       if (tab.input instanceof vscode.TabInputTextDiff && tab.input.modified.toString() === proposed.toString()) await vscode.window.tabGroups.close(tab);

@@ -48,6 +48,8 @@ const streams = new ChatStreams();
 const app = byId('app');
 const picker = h('select', { id: 'model', 'aria-label': 'Model for this conversation', 'aria-describedby': 'model-help' });
 const modeSlot = h('span', { id: 'mode-slot', className: 'mode-slot' });
+/** The running answer was asked for in Agent mode. */
+let agentAnswer = false;
 const modeToggle = new ModeToggle(conv.mode ?? 'ask', (mode: ChatMode) => {
   conv.mode = mode;
   persist();
@@ -305,7 +307,8 @@ function dispatch(): void {
   setBusy(true);
   const params: ChatSendParams = { messages: wireMessages(), chatId };
   if (conv.modelId) params.modelId = conv.modelId;
-  if (modeToggle.mode === 'agent') params.mode = 'agent';
+  agentAnswer = modeToggle.mode === 'agent';
+  if (agentAnswer) params.mode = 'agent';
   const ctx = contextItems();
   if (ctx.length) params.context = ctx;
   post({ type: 'chatSend', chatId, params });
@@ -462,7 +465,8 @@ onMessage((raw) => {
       if (!a) return;
       view.setText(a.text);
       view.setReasoning(a.reasoning);
-      if (a.toolCalls.length) view.setToolCalls(a.toolCalls);
+      // Agent mode: the server runs the calls, shown as steps (agentStep), not as raw calls.
+      if (a.toolCalls.length && !agentAnswer) view.setToolCalls(a.toolCalls);
       const d = delta as typeof delta & { modelId?: string; fallback?: boolean };
       if (d.fallback && d.modelId) view.setMeta({ modelId: d.modelId, fallback: true });
       view.root.dataset.deltas = String(a.expectedIndex);
@@ -476,7 +480,7 @@ onMessage((raw) => {
       const text = r.content ?? a?.text ?? '';
       view.setText(text, true);
       view.setReasoning(r.reasoning ?? a?.reasoning ?? '');
-      const calls = r.toolCalls ?? a?.toolCalls ?? [];
+      const calls = agentAnswer ? [] : r.toolCalls ?? a?.toolCalls ?? [];
       if (calls.length) view.setToolCalls(calls);
       const meta = {
         modelId: r.modelId,

@@ -419,6 +419,26 @@ describe('Chat webview', () => {
     assert.deepEqual(conv.messages[1].meta.steps.map((s: any) => s.status), ['done', 'rejected']);
   });
 
+  it('agent mode: a step is updated in place, a long result starts folded, raw tool calls are not repeated', async () => {
+    await open();
+    await page.selectOption('#model', 'fake/gpt-4o');
+    await page.check('#mode-agent');
+    const { chatId } = await ask('Read the file');
+    const read = { chatId, step: 1, callId: 'c1', tool: 'read_file', arguments: { path: 'src/a.ts' } };
+    // The model's streamed call arrives first; the server runs it, so it shows only as a step.
+    await toWebview(page, { type: 'chatDelta', delta: { chatId, index: 0, toolCall: { index: 0, id: 'c1', name: 'read_file', arguments: '{"path": "src/a.ts"}' } } });
+    await toWebview(page, { type: 'agentStep', step: { ...read, status: 'running' } });
+    await page.waitForSelector('.agent-step[data-status="running"]');
+    const long = Array.from({ length: 30 }, (_, i) => `line ${i + 1}`).join('\n');
+    await toWebview(page, { type: 'agentStep', step: { ...read, status: 'done', result: long } });
+    await page.waitForSelector('.agent-step[data-status="done"]');
+    assert.equal(await page.locator('.agent-step').count(), 1, 'running was replaced by its outcome');
+    assert.equal(await page.locator('.agent-step details:not([open])').count(), 1, 'a long result starts folded');
+    assert.match((await page.textContent('.agent-step summary')) ?? '', /Result \(30 lines\)/);
+    await answer(chatId, 'It holds thirty lines.', { modelId: 'fake/gpt-4o', steps: 2 });
+    assert.equal(await page.locator('.tool-call').count(), 0, 'no raw tool call besides the step');
+  });
+
   it('every control is reachable by keyboard and has a name', async () => {
     await open();
     const { chatId } = await ask('x');
