@@ -185,3 +185,20 @@ def test_keyring_failure_names_the_command_line_flag(isolated_dirs: dict[str, Pa
     done = byok("providers", "add", "openai", "--key", "sk-test-cli-0123456789abcd", env=failing)
     assert done.returncode == 1
     assert "--key-env" in done.stderr and "apiKeyEnv" not in done.stderr, done.stderr
+
+
+def test_values_given_on_the_command_line_are_written_even_when_default(
+    isolated_dirs: dict[str, Path],
+) -> None:
+    """--n-ctx 8192 is the default, but the user chose it: config.yaml says so. Options
+    nobody gave are not written."""
+    base = "http://127.0.0.1:9/v1"
+    assert (
+        byok("providers", "add", "custom", "--id", "loc", "--base-url", base, "--no-key").returncode
+        == 0
+    )
+    done = byok("models", "add", "loc", "m", "--n-ctx", "8192")
+    assert done.returncode == 0, done.stderr
+    (provider,) = yaml.safe_load((isolated_dirs["config"] / "config.yaml").read_text())["providers"]
+    assert provider["models"] == [{"name": "m", "task": "chat", "n_ctx": 8192}]
+    assert "allow_insecure_http" not in provider and "budget" not in provider

@@ -115,15 +115,21 @@ def add(app: App, args: argparse.Namespace) -> int:
     if key is None and args.key_env is None and not args.no_key and wants:
         optional = "" if template.needs_key else "optional; "
         key = ask_secret(f"API key for {template.name} ({optional}input hidden, empty for none): ")
-    params = api.ProviderAddParams(
-        template=args.template,
-        id=args.id,
-        name=args.name,
-        base_url=args.base_url,
-        api_key=key or None,
-        api_key_env=args.key_env,
-        enabled=not args.disabled,
-        allow_insecure_http=args.allow_insecure_http,
+    # Flags not given stay unset, so config.yaml records only what the user chose.
+    given: dict[str, object] = {"enabled": False} if args.disabled else {}
+    if args.allow_insecure_http:
+        given["allow_insecure_http"] = True
+    params = api.ProviderAddParams.model_validate(
+        {
+            "template": args.template,
+            "id": args.id,
+            "name": args.name,
+            "base_url": args.base_url,
+            "api_key": key or None,
+            "api_key_env": args.key_env,
+            **given,
+        },
+        by_name=True,
     )
     emit(app.config.provider_add(params), args.json, _provider_line)
     return 0

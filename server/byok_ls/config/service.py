@@ -152,16 +152,24 @@ class ConfigService:
                 base = new_id
                 while new_id in taken:
                     new_id, n = f"{base}-{n}", n + 1
+            # What the user gave is set (and so written to config.yaml, even a default);
+            # what nobody chose is left to its default.
+            chosen = {
+                name: getattr(params, name)
+                for name in ("enabled", "allow_insecure_http", "budget", "api_key_env")
+                if name in params.model_fields_set
+            }
             provider = Provider(
                 id=new_id,
                 template=template.id,
                 name=params.name or template.name,
-                enabled=params.enabled,
                 base_url=base_url,
-                api_key_env=params.api_key_env,
-                allow_insecure_http=params.allow_insecure_http,
-                budget=params.budget,
-                models=[m.model_copy(deep=True) for m in template.models],
+                # Only what the template changes from the defaults counts as chosen.
+                models=[
+                    Model.model_validate(m.model_dump(exclude_defaults=True))
+                    for m in template.models
+                ],
+                **chosen,
             )
             config.providers.append(provider)
             return provider
@@ -197,8 +205,10 @@ class ConfigService:
             before.append(provider.model_copy(deep=True))
             if params.name is not None:
                 provider.name = params.name
-            provider.base_url = base_url
-            provider.allow_insecure_http = allow
+            if params.base_url is not None:
+                provider.base_url = base_url
+            if params.allow_insecure_http is not None:
+                provider.allow_insecure_http = allow
             if params.enabled is not None:
                 provider.enabled = params.enabled
             if params.api_key_env is not None:
@@ -255,7 +265,7 @@ class ConfigService:
                     "name", f"{provider.id} has no {params.task} model {params.name!r}"
                 )
             patch = params.model.model_dump(exclude_unset=True)
-            merged = Model.model_validate({**model.model_dump(), **patch})
+            merged = Model.model_validate({**model.model_dump(exclude_unset=True), **patch})
             new_name = merged.name
             if new_name != model.name and provider.find_model(new_name, params.task):
                 raise ByokError(
@@ -343,7 +353,9 @@ _UPDATABLE = ("name", "base_url", "allow_insecure_http", "enabled", "api_key_env
 
 def _restore(provider: Provider, before: Provider) -> None:
     for name in _UPDATABLE:
-        setattr(provider, name, getattr(before, name))
+        # Only what changed: an assignment marks a field as chosen (written to the file).
+        if getattr(provider, name) != getattr(before, name):
+            setattr(provider, name, getattr(before, name))
 
 
 def _drop_refs(

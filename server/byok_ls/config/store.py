@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from filelock import FileLock, Timeout
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_snake
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -134,6 +134,51 @@ def _merge(node: Any, full: Any, slim: Any) -> Any:
         node.extend(merged)
         return node
     return full
+
+
+def _keep_containers(node: Any) -> None:
+    """Mark every list and nested object as set, at any depth: an entry appended to a list
+    does not mark the list, and ``exclude_unset`` must never drop data, only defaults."""
+    if isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            value = getattr(node, name)
+            if isinstance(value, BaseModel | list):
+                node.model_fields_set.add(name)
+                _keep_containers(value)
+    elif isinstance(node, list):
+        for item in node:
+            _keep_containers(item)
+
+
+def _chosen(node: Any) -> Any:
+    """The values someone set on purpose (``model_fields_set``), at any depth, as JSON."""
+    if isinstance(node, BaseModel):
+        out: dict[str, Any] = {}
+        for name in type(node).model_fields:
+            value = getattr(node, name)
+            if isinstance(value, BaseModel | list):
+                inner = _chosen(value)
+                if inner:
+                    out[name] = inner
+            elif name in node.model_fields_set and value is not None:
+                out[name] = node.model_dump(mode="json", include={name})[name]
+        return out
+    if isinstance(node, list):
+        return [_chosen(item) for item in node]
+    return node
+
+
+def _union(changed: Any, chosen: Any) -> Any:
+    """What a new entry writes: values that differ from their default, and values someone
+    set on purpose (a user who typed ``--n-ctx 8192`` finds it in the file)."""
+    if isinstance(changed, dict) and isinstance(chosen, dict):
+        keys = [*changed, *(k for k in chosen if k not in changed)]
+        return {
+            k: _union(changed.get(k), chosen.get(k)) if k in changed else chosen[k] for k in keys
+        }
+    if isinstance(changed, list) and isinstance(chosen, list) and len(changed) == len(chosen):
+        return [_union(a, b) for a, b in zip(changed, chosen, strict=True)]
+    return changed if changed is not None else chosen
 
 
 def _fresh(full: Any, slim: Any) -> Any:
@@ -300,12 +345,18 @@ class ConfigStore:
                     draft = current.model_copy(deep=True)
                     result = change(draft)
                     draft.revision = current.revision + 1
+                    _keep_containers(draft)
                     try:
-                        checked = Config.model_validate(draft.model_dump())
+                        # Validated from what was set, so the result still knows what the
+                        # user chose (model_fields_set), for this save and the next ones.
+                        checked = Config.model_validate(draft.model_dump(exclude_unset=True))
                     except ValidationError as exc:
                         raise invalid_from(exc) from exc
                     full = checked.model_dump(mode="json", exclude_none=True)
-                    slim = checked.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+                    slim = _union(
+                        checked.model_dump(mode="json", exclude_none=True, exclude_defaults=True),
+                        _chosen(checked),
+                    )
                     self._doc = None  # a failed write must not leave a half-merged cache
                     data = _render(self.path, _merge(doc, full, slim))
                     _check_reads_back(data, checked)
