@@ -8,6 +8,7 @@ import { asRpcError } from './shared/errors';
 import { classifyProbe, expandPath, installCommand, pickPython, type PythonChoice } from './shared/python';
 import type { ChatDelta, RpcError } from './shared/protocol';
 import { inlineCompletionMiddleware } from './inline';
+import { redactingChannel } from './shared/trace';
 
 export type ServerState =
   | { running: true; python: PythonChoice }
@@ -112,6 +113,8 @@ export class ByokServer implements vscode.Disposable {
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
       outputChannel: this.output,
+      // The verbose trace prints request params: the apiKey of providers/add|update must not.
+      traceOutputChannel: redactingChannel(this.output),
       middleware: inlineCompletionMiddleware(() => {
         const c = vscode.workspace.getConfiguration('byok.inlineCompletion');
         return { enabled: c.get<boolean>('enabled', true), debounceMs: c.get<number>('debounceMs', 150) };
