@@ -412,6 +412,12 @@ describe('Chat webview', () => {
     assert.deepEqual(await page.locator('.agent-step').evaluateAll((li) => li.map((e) => [e.getAttribute('data-tool'), e.getAttribute('data-status')])), [['read_file', 'done'], ['propose_edit', 'rejected']]);
     assert.match((await page.textContent('.agent-step[data-tool="read_file"] .step-result')) ?? '', /export const a = 1;/);
     await screenshot(page, 'webview-chat-agent-steps');
+    // In a narrow panel the header wraps: the model picker stays readable, New Chat stays on screen.
+    await page.setViewportSize({ width: 480, height: 700 });
+    assert.ok((await page.locator('#model').boundingBox())!.width >= 120, 'model picker not squeezed');
+    const nc = (await page.locator('#new-chat').boundingBox())!;
+    assert.ok(nc.x + nc.width <= 480, `New Chat visible (${JSON.stringify(nc)})`);
+    await screenshot(page, 'webview-chat-narrow');
     await answer(chatId, 'I left the file as it was.', { modelId: 'fake/gpt-4o', steps: 3 });
     const saves = (await posted(page)).filter((m) => m.type === 'conversationSave');
     const conv = saves[saves.length - 1].conversation;
