@@ -1,4 +1,9 @@
-"""Cold start: process start to the `initialize` response, next to a bare `python -c pass`.
+"""Cold start: process start to the `initialize` response, next to a bare `python -c pass`,
+a bare pygls server and jedi-language-server (a pygls server people hold up as clear),
+all in the same run, interleaved.
+
+Goal: byok-ls <= 1.10 x jedi-language-server. jedi-language-server is a benchmark-only
+dependency: ``.venv/bin/pip install -e ".[bench]"`` (``benchmarks/run_all`` does it).
 
 .venv/bin/python benchmarks/bench_startup.py [RUNS]
 """
@@ -71,16 +76,46 @@ def main() -> None:
             BYOK_LS_DATA_DIR=os.path.join(tmp, "data"),
             PYTHON_KEYRING_BACKEND="tests.support.keyrings.MemoryKeyring",
         )
-        server_initialize(env)  # warm the OS file cache and .pyc files
-        bare = [bare_python() for _ in range(runs)]
-        pygls = [server_initialize(env, [sys.executable, "-c", BARE_PYGLS]) for _ in range(runs)]
-        server = [server_initialize(env) for _ in range(runs)]
+        # Its console script, as an editor starts it (the same interpreter as byok-ls).
+        jedi_script = Path(sys.executable).parent / "jedi-language-server"
+        jedi_command = [sys.executable, str(jedi_script)]
+        has_jedi = jedi_script.exists()
+        # Warm the OS file cache and .pyc files of all three.
+        server_initialize(env)
+        server_initialize(env, [sys.executable, "-c", BARE_PYGLS])
+        if has_jedi:
+            server_initialize(env, jedi_command)
+        bare: list[float] = []
+        pygls: list[float] = []
+        server: list[float] = []
+        jedi: list[float] = []
+        # Interleaved, so a change in the machine's load hits every server alike.
+        for _ in range(runs):
+            bare.append(bare_python())
+            pygls.append(server_initialize(env, [sys.executable, "-c", BARE_PYGLS]))
+            server.append(server_initialize(env))
+            if has_jedi:
+                jedi.append(server_initialize(env, jedi_command))
     b, p, s = statistics.median(bare), statistics.median(pygls), statistics.median(server)
-    print(f"cold start, median of {runs}")
+    print(f"cold start, median of {runs}, interleaved")
     print(f"  python -c pass                     {b * 1000:8.1f} ms")
     print(f"  bare pygls server to initialize    {p * 1000:8.1f} ms")
     print(f"  byok-ls to initialize result       {s * 1000:8.1f} ms")
     print(f"  byok-ls minus bare pygls           {(s - p) * 1000:8.1f} ms")
+    if jedi:
+        j = statistics.median(jedi)
+        print(f"  jedi-language-server to initialize {j * 1000:8.1f} ms")
+        print(f"  byok-ls / jedi-language-server     {s / j:8.2f}   (goal <= 1.10)")
+        emit(
+            "start-up",
+            "byok-ls to initialize result (median)",
+            s * 1000,
+            "ms",
+            j * 1000,
+            "jedi-language-server, same run",
+        )
+    else:
+        print('  jedi-language-server: not installed (pip install -e ".[bench]")')
     emit(
         "start-up",
         "bare pygls server to initialize (median)",

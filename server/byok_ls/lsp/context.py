@@ -12,7 +12,8 @@ if TYPE_CHECKING:
 
 
 class Ctx(Protocol):
-    app: App
+    @property
+    def app(self) -> App: ...
 
     def notify(self, method: str, payload: dict[str, Any]) -> None: ...
 

@@ -8,7 +8,6 @@ import sys
 from pygls.exceptions import JsonRpcException
 
 from byok_ls.errors import scrub
-from byok_ls.secrets import known_keys
 
 
 def _expected(exc: BaseException | None) -> bool:
@@ -36,6 +35,9 @@ class ExpectedErrors(logging.Filter):
 
 class RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        # Imported here: the key store loads filelock, which start-up does without.
+        from byok_ls.secrets import known_keys
+
         return scrub(super().format(record), *known_keys())
 
 

@@ -18,6 +18,7 @@ from byok_ls.app import App
 from byok_ls.config.service import ConfigService as CS
 from byok_ls.lsp import features
 from byok_ls.lsp.context import Ctx
+from byok_ls.lsp.names import command_of
 
 P = TypeVar("P", bound=BaseModel)
 R = TypeVar("R", bound=BaseModel)
@@ -34,7 +35,7 @@ class Method(Generic[P, R]):
 
     @property
     def command(self) -> str:
-        return self.name.replace("/", ".")
+        return command_of(self.name)
 
 
 def _config(operation: Callable[[CS, P], R]) -> Callable[[Ctx, P], Awaitable[R]]:
@@ -104,3 +105,10 @@ METHODS: list[Method[Any, Any]] = [
     Method("byok/usage", api.UsageParams, api.UsageResult, features.usage),
     Method("byok/status", api.Empty, api.StatusResult, features.status),
 ]
+
+
+_BY_NAME = {m.name: m for m in METHODS}
+
+
+def by_name(name: str) -> Method[Any, Any]:
+    return _BY_NAME[name]

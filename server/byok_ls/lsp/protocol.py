@@ -26,8 +26,6 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidRequest
 from pygls.protocol import LanguageServerProtocol
 
-from byok_ls.lsp.errors import cancelled
-
 
 class _Futures(dict[Any, Any]):
     """``_request_futures`` whose ``items()`` is a snapshot: pygls' ``shutdown`` cancels the
@@ -44,6 +42,9 @@ class ByokProtocol(LanguageServerProtocol):
 
     def _send_handler_result(self, future: Future[Any], *, msg_id: Any) -> None:
         if future.cancelled():
+            # Imported here: lsp/errors.py loads pydantic, which start-up does without.
+            from byok_ls.lsp.errors import cancelled
+
             self._request_futures.pop(msg_id, None)
             self._send_response(msg_id, error=cancelled().to_response_error())
             return

@@ -1,4 +1,9 @@
-"""The language server: wiring only. Each handler validates, calls a service, converts."""
+"""The language server: wiring only. Each handler validates, calls a service, converts.
+
+Start-up imports only what answering ``initialize`` needs (pygls and lsprotocol); the
+services, the pydantic models of the ``byok/*`` methods and the configuration load right
+after it (``initialized``) or on the first request, whichever comes first.
+"""
 
 from __future__ import annotations
 
@@ -7,29 +12,26 @@ import logging
 import sys
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lsprotocol import types
-from pydantic import BaseModel, ValidationError
 from pygls.exceptions import JsonRpcException
 from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
-from byok_ls import __version__, api
-from byok_ls.app import App
+from byok_ls import __version__
 from byok_ls.errors import ByokError, ErrorKind, scrub
-from byok_ls.lsp import features
 from byok_ls.lsp.converter import field_of, raw_converter
-from byok_ls.lsp.errors import from_byok, from_validation
-from byok_ls.lsp.methods import METHODS, Method
 from byok_ls.lsp.monitor import LagMonitor
-from byok_ls.lsp.params import named, refuse_lone_surrogates
+from byok_ls.lsp.names import METHOD_NAMES, command_of
 from byok_ls.lsp.protocol import ByokProtocol
-from byok_ls.secrets import known_keys
 
 if TYPE_CHECKING:
+    from byok_ls.app import App
     from byok_ls.lsp.agent import LspEditor
+    from byok_ls.lsp.methods import Method
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +61,11 @@ class ByokServer(LanguageServer):
         super().__init__(
             "byok-ls", __version__, converter_factory=raw_converter, protocol_cls=ByokProtocol
         )
-        self.app = App(notice=self._notice, workspace_roots=self._roots)
         #: The process exit code: 1 when the client sent exit without shutdown first.
         self.exit_code = 0
         self._watcher: asyncio.Task[None] | None = None
         self._reported_problem: str | None = None
-        self._announced_generation = self.app.store.generation
+        self._announced_generation = -1
         #: Event-loop lag, measured only when BYOK_LS_LOOP_MONITOR=1 (see lsp/monitor.py).
         self.loop_monitor = LagMonitor() if LagMonitor.enabled() else None
         self.client_settings = ClientSettings()
@@ -88,12 +89,23 @@ class ByokServer(LanguageServer):
         finally:
             self.shutdown()  # type: ignore[no-untyped-call]
 
+    @cached_property
+    def app(self) -> App:
+        """The services, built after ``initialize`` was answered (see the module docstring)."""
+        from byok_ls.app import App
+
+        app = App(notice=self._notice, workspace_roots=self._roots)
+        self._announced_generation = app.store.generation
+        return app
+
     # ---- Ctx -------------------------------------------------------------------------
 
     def notify(self, method: str, payload: dict[str, Any]) -> None:
         self.protocol.notify(method, payload)
 
     def show(self, kind: types.MessageType, message: str) -> None:
+        from byok_ls.secrets import known_keys
+
         # Notices quote provider errors too; the same last line of defence as answers.
         message = scrub(message, *known_keys())
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
@@ -154,6 +166,8 @@ class ByokServer(LanguageServer):
     # ---- config watching ---------------------------------------------------------------
 
     def config_changed(self) -> None:
+        from byok_ls import api
+
         self._announced_generation = self.app.store.generation
         changed = api.ConfigChanged(revision=self.app.store.config.revision)
         self.notify(CONFIG_CHANGED, changed.model_dump(mode="json", by_alias=True))
@@ -191,6 +205,11 @@ class ByokServer(LanguageServer):
 
 async def call(server: ByokServer, method: Method[Any, Any], raw: Any) -> Any:
     """Validate ``raw`` params, run the operation, and return camelCase JSON."""
+    from pydantic import ValidationError
+
+    from byok_ls.lsp.errors import from_byok, from_validation
+    from byok_ls.lsp.params import named, refuse_lone_surrogates
+
     try:
         refuse_lone_surrogates(raw)
         params = method.params.model_validate(
@@ -201,7 +220,7 @@ async def call(server: ByokServer, method: Method[Any, Any], raw: Any) -> Any:
     except ByokError as exc:
         raise from_byok(exc) from None
     try:
-        result: BaseModel = await method.handler(server, params)
+        result = await method.handler(server, params)
     except ByokError as exc:
         if method.mutates:
             server.report_problem()
@@ -243,14 +262,17 @@ def build() -> ByokServer:
     ) -> types.InlineCompletionList | None:
         return await inline(server, params)
 
-    for method in METHODS:
-        _bind(server, method)
+    for name in METHOD_NAMES:
+        _bind(server, name)
     return server
 
 
 async def inline(
     server: ByokServer, params: types.InlineCompletionParams
 ) -> types.InlineCompletionList:
+    from byok_ls.lsp import features
+    from byok_ls.lsp.errors import from_byok
+
     uri, pos = params.text_document.uri, params.position
     try:
         answer = await features.complete_at(server, uri, pos.line, pos.character)
@@ -264,12 +286,17 @@ async def inline(
     )
 
 
-def _bind(server: ByokServer, method: Method[Any, Any]) -> None:
+def _bind(server: ByokServer, name: str) -> None:
+    def method() -> Method[Any, Any]:
+        from byok_ls.lsp.methods import by_name
+
+        return by_name(name)
+
     async def handler(params: Any) -> Any:
-        return await call(server, method, params)
+        return await call(server, method(), params)
 
     async def command(*args: Any) -> Any:
-        return await call(server, method, args[0] if args else None)
+        return await call(server, method(), args[0] if args else None)
 
-    server.feature(method.name)(handler)
-    server.command(method.command)(command)
+    server.feature(name)(handler)
+    server.command(command_of(name))(command)

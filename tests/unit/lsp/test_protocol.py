@@ -25,7 +25,7 @@ async def test_did_change_notifications_leave_no_futures_behind(
     """10,000 didChange notifications used to leave 10,000 done futures (about 2 KB each)."""
     for name in ("config", "data", "cache"):
         monkeypatch.setenv(f"BYOK_LS_{name.upper()}_DIR", str(tmp_path / name))
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "byok_ls.secrets.MemoryKeyring")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.support.keyrings.MemoryKeyring")
     server = build()
     protocol = server.protocol
     protocol.set_writer(io.BytesIO())  # type: ignore[arg-type]
