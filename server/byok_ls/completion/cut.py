@@ -6,11 +6,11 @@ mode ends where the cursor's block ends:
 * a line that dedents below the cursor's line ends it (the line is not shown);
 * a line equal to the next non-blank line after the cursor, indentation included, ends it
   (the model started to repeat the suffix; the line is not shown);
-* a line at the block's indentation that starts with a closing bracket which closes what
-  was opened before the cursor ends it, and is shown (``}`` closing the block);
+* a later line at the block's indentation that starts with a closing bracket which closes
+  what was opened before the cursor ends it, and is shown (``}`` closing the block);
 * after a block the cursor's line opened (``def f():``, ``fn f() {``), a line back at the
   opener's indentation ends it (shown only when it is the block's closing bracket);
-* after a blank line, a new definition back at the cursor's indentation ends it;
+* at the top level, a new definition after a blank line ends it (not the next function);
 * ``max_lines`` lines, or a stop token.
 
 :meth:`Cutter.decide` is called with everything that arrived so far; it answers the text to
@@ -47,14 +47,14 @@ _HASH_COMMENTS = frozenset(
         "powershell",
     }
 )
-#: A new definition: where a block at the same indentation ends even inside a class.
-_DEFINITION = re.compile(
-    r"(?:@|(?:async\s+)?def\s|class\s|(?:pub(?:\([\w:]+\))?\s+)?(?:async\s+)?fn\s|func\s|"
-    r"impl\b|(?:export\s+)?(?:default\s+)?(?:async\s+)?function\b)"
-)
 #: Lines that continue the statement the block belongs to (``else:``, ``except E:``).
 _CONTINUATION = re.compile(r"(?:else|elif|except|finally|catch|case|default)\b")
 _LEADING_SPACE = re.compile(r"[ \t]*")
+
+
+def hash_comments(language_id: str) -> bool:
+    """Whether ``#`` starts a line comment in the language."""
+    return language_id in _HASH_COMMENTS
 
 
 def indent_width(line: str) -> int:
@@ -80,7 +80,7 @@ class Cutter:
         self.multiline = multiline
         self.stop = tuple(s for s in stop if s)
         self.max_lines = max_lines
-        self.hash_comments = language_id in _HASH_COMMENTS
+        self.hash_comments = hash_comments(language_id)
         self.rust = language_id == "rust"
         #: The cursor's line up to the cursor.
         self.head = prefix[prefix.rfind("\n") + 1 :]
@@ -108,13 +108,14 @@ class Cutter:
                 return None
             return self._line(text if newline < 0 else text[:newline])
         lines = text.split("\n")
+        partial = None
         if not final:
             if len(lines) == 1:
                 return None
-            lines.pop()  # still arriving
+            partial = lines.pop()  # still arriving
         elif truncated and not stopped and len(lines) > 1:
             lines.pop()
-        end = self._block_end(lines)
+        end = self._block_end(lines, partial)
         if end is None:
             if not final:
                 return None
@@ -148,20 +149,26 @@ class Cutter:
         text = "\n".join(lines).rstrip()
         return text if text.strip() else ""
 
-    def _block_end(self, lines: list[str]) -> int | None:
-        """How many of the complete ``lines`` are shown, or None when the block goes on."""
+    def _block_end(self, lines: list[str], partial: str | None = None) -> int | None:
+        """How many of the complete ``lines`` are shown, or None when the block goes on.
+
+        ``partial`` is the line still arriving: its first non-blank character already says
+        whether it dedents out of the block.
+        """
         cursor_line = self.head + lines[0]
         if cursor_line.strip() and cursor_line.rstrip() == self.next_line:
             return 0
-        depth, closes = self._brackets(lines[0])
-        if not self.head.strip() and closes and depth < 0:
-            return 1  # the line at the cursor closes the enclosing block: ``}``
+        depth, _ = self._brackets(lines[0])
+        # A closing bracket at the cursor (``}``, ``})``) ends the block the cursor was in;
+        # what follows at the same indentation is its parent block's, which goes on.
+        closed = depth < 0
+        depth = max(depth, 0)
         base = indent_width(cursor_line if cursor_line.strip() else self.head)
         # Only an opener the user typed makes the block the cursor's; one the model wrote
         # opens a statement inside the cursor's block.
         opens = bool(self.head.strip()) and cursor_line.rstrip().endswith(_OPENERS)
         open_depth = depth
-        deeper = opens
+        deeper = opens or closed
         blank_before = False
         shown = 1
         for i in range(1, len(lines)):
@@ -179,43 +186,48 @@ class Cutter:
                     return i + 1  # the block's own closing bracket
                 if opens and not closes:
                     return i  # the next statement after the block the cursor opened
-                if deeper and blank_before and (base == 0 or _DEFINITION.match(body)):
-                    return i  # a new definition after this one
+                if deeper and blank_before and base == 0:
+                    return i  # a new top-level definition after this one
             depth += change
             deeper = deeper or width > base
             blank_before = False
             shown = i + 1
             if shown >= self.max_lines:
                 return shown
+        if partial is not None and partial.strip() and indent_width(partial) < base:
+            return len(lines)
         return None
 
     def _brackets(self, line: str) -> tuple[int, bool]:
-        """Bracket balance of ``line`` outside strings and comments, and whether it starts
-        with a closing bracket."""
-        body = line.lstrip()
-        depth = 0
-        i, n = 0, len(body)
-        while i < n:
-            c = body[i]
-            if c in _PAIRS:
-                depth += _PAIRS[c]
-            elif c in '"`' or (c == "'" and not self._lifetime(body, i)):
-                end = _string_end(body, i)
-                if end < 0:
-                    break
-                i = end
-            elif (c == "#" and self.hash_comments) or body.startswith("//", i):
-                break
-            i += 1
-        return depth, body[:1] in tuple(_CLOSERS) and body != ""
+        return brackets(line, hash_comments=self.hash_comments, rust=self.rust)
 
-    def _lifetime(self, text: str, i: int) -> bool:
-        """A Rust lifetime (``'a``) rather than a character literal (``'a'``, ``'\\n'``)."""
-        if not self.rust:
-            return False
-        if text.startswith("\\", i + 1):
-            return False
-        return not text.startswith("'", i + 2)
+
+def brackets(line: str, *, hash_comments: bool = False, rust: bool = False) -> tuple[int, bool]:
+    """Bracket balance of ``line`` outside strings and comments, and whether it starts with
+    a closing bracket."""
+    body = line.lstrip()
+    depth = 0
+    i, n = 0, len(body)
+    while i < n:
+        c = body[i]
+        if c in _PAIRS:
+            depth += _PAIRS[c]
+        elif c in '"`' or (c == "'" and not (rust and _lifetime(body, i))):
+            end = _string_end(body, i)
+            if end < 0:
+                break
+            i = end
+        elif (c == "#" and hash_comments) or body.startswith("//", i):
+            break
+        i += 1
+    return depth, body[:1] in tuple(_CLOSERS) and body != ""
+
+
+def _lifetime(text: str, i: int) -> bool:
+    """A Rust lifetime (``'a``) rather than a character literal (``'a'``, ``'\\n'``)."""
+    if text.startswith("\\", i + 1):
+        return False
+    return not text.startswith("'", i + 2)
 
 
 def _string_end(text: str, start: int) -> int:

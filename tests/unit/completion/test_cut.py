@@ -99,10 +99,28 @@ def test_python_else_continues_the_block_the_cursor_opened() -> None:
 
 
 def test_python_blank_line_between_methods_stops_at_the_next_method() -> None:
-    """A whole method written at a blank line between methods stops before the next one."""
-    doc = "class A:\n    def a(self):\n        return 1\n\n    █\n"
+    """A whole method written at a blank line between methods stops before the method the
+    suffix already has."""
+    doc = "class A:\n    def a(self):\n        return 1\n\n    █\n\n    def c(self):\n"
     answer = "def b(self):\n        return 2\n\n    def c(self):\n        return 3\n"
     assert stream(doc, answer, "python")[0] == "def b(self):\n        return 2"
+
+
+def test_python_tail_of_a_class_keeps_its_methods() -> None:
+    """Inside a class the next method belongs to the same block: the tail of a class body
+    is shown up to the end of the class."""
+    doc = "class A:\n    █\n\n\nx = A()\n"
+    answer = "def a(self):\n        return 1\n\n    def b(self):\n        return 2\n\n\nx = A()\n"
+    shown = stream(doc, answer, "python")[0]
+    assert shown == "def a(self):\n        return 1\n\n    def b(self):\n        return 2"
+
+
+def test_closing_bracket_at_the_cursor_then_the_rest_of_the_parent_block() -> None:
+    """``}`` at the cursor closes a nested block; the parent block's statements after it
+    are part of the same suggestion, up to the parent's own end."""
+    doc = "func f() {\n\tif x {\n\t\ta()\n\t█\n}\n"
+    shown = stream(doc, "}\n\tb()\n\treturn\n}\n\nfunc g() {\n", "go")[0]
+    assert shown == "}\n\tb()\n\treturn"
 
 
 def test_python_hash_comment_brackets_do_not_count() -> None:
@@ -129,7 +147,7 @@ def test_js_closing_brace_at_the_blocks_indentation_is_kept() -> None:
     answer = "}\n  }\n  return items.length;\n}\n"
     shown, used = stream(JS_DOC, answer, "javascript")
     assert shown == "}"
-    assert used <= len("}\n  ")
+    assert used <= len("}\n  }\n")
 
 
 def test_ts_block_ends_at_dedent() -> None:
@@ -288,3 +306,11 @@ def test_dedented_same_text_is_not_a_repeat() -> None:
     """Only a line with the same indentation repeats the suffix: ``    }`` is not ``}``."""
     doc = "fn f() {\n    if x {\n        y();\n    █\n}\n"
     assert stream(doc, "}\n}\n", "rust")[0] == "}"
+
+
+def test_dedent_is_decided_at_the_first_character_of_the_line() -> None:
+    """A line that starts left of the block ends it before the rest of that line arrives."""
+    cutter = Cutter("def f():\n    ", "\n", multiline=True, language_id="python")
+    assert cutter.decide("return 1\n\n") is None
+    assert cutter.decide("return 1\n\n  ") is None  # indentation still arriving
+    assert cutter.decide("return 1\n\nd") == "return 1"
