@@ -122,9 +122,16 @@ class Cutter:
             end = len(lines)
         return self._block(lines[:end])
 
-    def needs_check(self, delta: str) -> bool:
-        """Whether ``delta`` can change the decision (a line ended, or a stop token may have)."""
-        return "\n" in delta or bool(self.stop)
+    def needs_check(self, raw: str, delta: str) -> bool:
+        """Whether ``delta``, just added to ``raw``, can change the decision: a line ended, a
+        stop token may have arrived, or a line got its first non-blank character (which
+        tells whether it dedents)."""
+        if "\n" in delta or self.stop:
+            return True
+        if not self.multiline or not delta.strip():
+            return False
+        line_start = raw.rfind("\n") + 1
+        return line_start > 0 and not raw[line_start : len(raw) - len(delta)].strip()
 
     # ---- helpers -----------------------------------------------------------------------
 

@@ -42,7 +42,7 @@ async def read_until_cut(
         async for event in stream:
             if isinstance(event, TextDelta):
                 raw += event.text
-                if not cutter.needs_check(event.text):
+                if not cutter.needs_check(raw, event.text):
                     continue
                 text = raw if clean is None else clean(raw, False)
                 shown = None if text is None else cutter.decide(text)

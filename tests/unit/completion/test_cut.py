@@ -25,7 +25,7 @@ def stream(document: str, answer: str, language: str, step: int = 3) -> tuple[st
     for start in range(0, len(answer), step):
         piece = answer[start : start + step]
         raw += piece
-        if cutter.needs_check(piece):
+        if cutter.needs_check(raw, piece):
             shown = cutter.decide(raw)
             if shown is not None:
                 return shown, len(raw)
@@ -314,3 +314,13 @@ def test_dedent_is_decided_at_the_first_character_of_the_line() -> None:
     assert cutter.decide("return 1\n\n") is None
     assert cutter.decide("return 1\n\n  ") is None  # indentation still arriving
     assert cutter.decide("return 1\n\nd") == "return 1"
+
+
+def test_a_dedent_is_checked_when_its_first_character_arrives() -> None:
+    """The token that starts a dedented line triggers the check, not only line breaks."""
+    cutter = Cutter("def f():\n    ", "\n", multiline=True, language_id="python")
+    raw = "return 1\n\n"
+    assert not cutter.needs_check(raw + "   ", "   ")  # indentation only
+    assert cutter.needs_check(raw + "def", "def")
+    assert not cutter.needs_check(raw + "def f", " f")  # the line had started already
+    assert cutter.decide(raw + "def") == "return 1"
