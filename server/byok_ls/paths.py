@@ -21,6 +21,19 @@ def _folder(env: str, default: str) -> Path:
     return Path(override).expanduser() if override else Path(default)
 
 
+def file_signature(path: Path) -> tuple[int, int, int] | None:
+    """(mtime, size, inode) of a file, None when it is missing: how the config file is
+    watched for edits."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        # Unreadable (e.g. the config folder was replaced by a file): loading reports it.
+        return (-1, -1, -(exc.errno or 1))
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
 def config_dir() -> Path:
     """``$BYOK_LS_CONFIG_DIR``, else the user config folder (``config.yaml``, keys file)."""
     return _folder("BYOK_LS_CONFIG_DIR", platformdirs.user_config_dir(APP_NAME, appauthor=False))

@@ -28,7 +28,7 @@ from byok_ls.atomic import replace_atomically
 from byok_ls.config.guard import MAX_CONFIG_BYTES, ShapeProblem, check_shape
 from byok_ls.config.schema import Config
 from byok_ls.errors import ByokError, ErrorKind
-from byok_ls.paths import CONFIG_FILE, config_dir
+from byok_ls.paths import CONFIG_FILE, config_dir, file_signature
 from byok_ls.validation import clean_msg, format_loc, invalid_from
 
 T = TypeVar("T")
@@ -227,15 +227,13 @@ class ConfigStore:
         """What is wrong with the file on disk, if anything."""
         return self._problem
 
+    @property
+    def signature(self) -> tuple[int, int, int] | None:
+        """The file's (mtime, size, inode) when the usable state was last read."""
+        return self._signature
+
     def _stat(self) -> tuple[int, int, int] | None:
-        try:
-            st = self.path.stat()
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            # Unreadable (e.g. the config folder was replaced by a file): load() reports it.
-            return (-1, -1, -(exc.errno or 1))
-        return (st.st_mtime_ns, st.st_size, st.st_ino)
+        return file_signature(self.path)
 
     def _read(self) -> tuple[Any, Config]:
         """Parse the file on disk; raise ConfigProblem-carrying ByokError when it is broken."""

@@ -27,6 +27,7 @@ from byok_ls.lsp.converter import field_of, raw_converter
 from byok_ls.lsp.monitor import LagMonitor
 from byok_ls.lsp.names import METHOD_NAMES, command_of
 from byok_ls.lsp.protocol import ByokProtocol
+from byok_ls.paths import CONFIG_FILE, config_dir, file_signature
 
 if TYPE_CHECKING:
     from byok_ls.app import App
@@ -66,6 +67,9 @@ class ByokServer(LanguageServer):
         self._watcher: asyncio.Task[None] | None = None
         self._reported_problem: str | None = None
         self._announced_generation = -1
+        #: The config file as it was when the process started: an edit made before the
+        #: services load (a client that writes it right after initialize) is announced too.
+        self._config_at_start = file_signature(config_dir() / CONFIG_FILE)
         #: Event-loop lag, measured only when BYOK_LS_LOOP_MONITOR=1 (see lsp/monitor.py).
         self.loop_monitor = LagMonitor() if LagMonitor.enabled() else None
         self.client_settings = ClientSettings()
@@ -95,7 +99,9 @@ class ByokServer(LanguageServer):
         from byok_ls.app import App
 
         app = App(notice=self._notice, workspace_roots=self._roots)
-        self._announced_generation = app.store.generation
+        unchanged = app.store.signature == self._config_at_start
+        # -1: the watcher announces the config at its next look.
+        self._announced_generation = app.store.generation if unchanged else -1
         return app
 
     # ---- Ctx -------------------------------------------------------------------------
