@@ -25,6 +25,7 @@ METHOD_NAMES: tuple[str, ...] = (
     "byok/active/get",
     "byok/active/set",
     "byok/chat",
+    "byok/tokens/count",
     "byok/complete",
     "byok/embeddings",
     "byok/usage",

@@ -17,7 +17,8 @@ LATE = ("pydantic", "byok_ls.api", "byok_ls.app", "byok_ls.config.schema", "ruam
 
 def test_method_names_match_the_method_table() -> None:
     """pygls registers methods by these names before the table loads: same list, same order."""
-    assert list(METHOD_NAMES) == [m.name for m in METHODS]
+    table = [m.name for m in METHODS]
+    assert list(METHOD_NAMES) == table, "a method was added: add its name to lsp/names.py"
 
 
 def frame(message: dict[str, object]) -> bytes:
