@@ -13,7 +13,7 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from tests.fakes import FakeServer, ToolCall
+from tests.fakes import FakeServer, ToolCall, presets
 from tests.lsp.agent_support import (  # noqa: F401  (fixtures)
     FORMATS,
     EditorStandIn,
@@ -366,3 +366,51 @@ async def test_create_search_and_diagnostics(
     assert exists["status"] == "error" and "already exists" in exists["result"]
     assert [a["tool"] for a in editor.asked] == ["create_file"]
     assert "+x = 1" in editor.asked[0]["diff"]
+
+
+async def agent_with_fallback(
+    lsp: Session, openai_fake: FakeServer, anthropic_fake: FakeServer
+) -> tuple[str, str]:
+    backup = await use_agent_model(lsp, anthropic_fake, "anthropic", name="claude-backup")
+    primary = await use_agent_model(lsp, openai_fake, "openai")
+    await lsp.request(
+        "byok/active/set", {"task": "chat", "modelId": primary, "fallbacks": [backup]}
+    )
+    return primary, backup
+
+
+async def test_each_step_falls_back_on_its_own(
+    agent_lsp: Session,  # noqa: F811
+    editor: EditorStandIn,  # noqa: F811
+    openai_fake: FakeServer,
+    anthropic_fake: FakeServer,
+    isolated_dirs: dict[str, Path],
+) -> None:
+    """Step 1 is served by the active model; step 2 finds it out of credit and the fallback
+    takes over with the whole conversation so far, in its own tool format."""
+    _, backup = await agent_with_fallback(agent_lsp, openai_fake, anthropic_fake)
+    openai_fake.script(tool_calls=[call("list_dir", path=".")])
+    openai_fake.queue(presets.openai_insufficient_quota())
+    anthropic_fake.script(text="Two entries.")
+    result = await agent_lsp.request("byok/chat", agent("fb"))
+    assert result["content"] == "Two entries."
+    assert (result["modelId"], result["fallback"], result["steps"]) == (backup, True, 2)
+    [listing] = [s["result"] for s in editor.finished("fb")]
+    assert tool_results("anthropic", anthropic_fake.last.json) == [listing]
+    rows = await conversation_rows(isolated_dirs["data"], "fb", 3)
+    assert [outcome for _, outcome, *_ in rows] == ["ok", "out_of_credit", "ok"]
+
+
+async def test_a_step_that_showed_text_never_falls_back(
+    agent_lsp: Session,  # noqa: F811
+    editor: EditorStandIn,  # noqa: F811
+    openai_fake: FakeServer,
+    anthropic_fake: FakeServer,
+) -> None:
+    await agent_with_fallback(agent_lsp, openai_fake, anthropic_fake)
+    openai_fake.script(tool_calls=[call("list_dir", path=".")])
+    openai_fake.script(text="Looking at the " + "entries " * 20, chunks=20, cut_after=5)
+    err = await agent_lsp.error("byok/chat", agent("no-fb"))
+    assert err.data is not None and err.data["kind"] == "bad_response"
+    assert err.data["partial"]["content"].startswith("Looking at the")
+    assert anthropic_fake.requests == []  # the answer already on screen is not replaced
