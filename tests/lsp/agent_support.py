@@ -15,8 +15,7 @@ import pytest
 import pytest_asyncio
 
 from tests.fakes import FakeServer
-from tests.lsp.conftest import Session, start_session, stop_session
-from tests.lsp.test_chat_support import ANTHROPIC_KEY, use_model
+from tests.lsp.editor import ANTHROPIC_KEY, Session, start_session, stop_session, use_model
 
 AGENT = {"tools": True, "agent": True}
 

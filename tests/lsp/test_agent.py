@@ -23,8 +23,8 @@ from tests.lsp.agent_support import (  # noqa: F401  (fixtures)
     project,
     use_agent_model,
 )
-from tests.lsp.conftest import Session
-from tests.lsp.test_chat_support import deltas, joined, set_settings, use_model, user
+from tests.lsp.editor import Session, deltas, joined, use_model, user
+from tests.lsp.editor import write_settings as set_settings
 
 BASE_TOOLS = [
     "read_file",

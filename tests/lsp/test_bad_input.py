@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from byok_ls.lsp.methods import METHODS
-from tests.lsp.raw import RawServer
+from tests.lsp.editor import RawServer
 
 CRUD = [
     m

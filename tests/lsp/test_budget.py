@@ -9,8 +9,7 @@ import pytest
 
 from tests.fakes import FakeServer
 from tests.fakes.scripts import Usage
-from tests.lsp.conftest import stop_session
-from tests.lsp.test_usage_support import (
+from tests.lsp.editor import (
     DOC_URI,
     MINI_IN,
     MINI_OUT,
@@ -23,6 +22,7 @@ from tests.lsp.test_usage_support import (
     open_document,
     shown,
     start,
+    stop_session,
     wait_until,
 )
 
@@ -59,7 +59,7 @@ async def test_budget_warns_once_at_80_percent_then_refuses_before_sending(
         assert data(err)["kind"] == "budget_exceeded"
         assert data(err)["providerId"] == "openai" and data(err)["period"] == "day"
         assert "OpenAI reached its daily budget" in err.message
-        await open_document(lsp)
+        open_document(lsp)
         position = {"line": 1, "character": 4}
         err = await lsp.error(
             "byok/complete", {"textDocument": {"uri": DOC_URI}, "position": position}

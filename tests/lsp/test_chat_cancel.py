@@ -9,8 +9,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from tests.fakes import FakeServer
-from tests.lsp.conftest import Session
-from tests.lsp.test_chat_support import deltas, joined, use_model, user
+from tests.lsp.editor import Session, deltas, joined, use_model, user
 
 
 async def test_cancel_mid_stream_closes_upstream(lsp: Session, openai_fake: FakeServer) -> None:

@@ -12,7 +12,7 @@ import yaml
 
 from byok_ls.usage import Ledger
 from tests.fakes import FakeServer, presets
-from tests.lsp.test_chat_support import KEY
+from tests.lsp.editor import CHAT_KEY as KEY
 
 ENV_KEY = "BYOK_TEST_CHAT_KEY"
 

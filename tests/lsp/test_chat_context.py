@@ -12,8 +12,7 @@ import pytest_asyncio
 from lsprotocol import types
 
 from tests.fakes import FakeServer
-from tests.lsp.conftest import Session, start_session, stop_session
-from tests.lsp.test_chat_support import use_model, user
+from tests.lsp.editor import Session, start_session, stop_session, use_model, user
 
 SECRET = "sk-proj-Zx81Qw27Lm64Np93Rt05Vb48Kc12"
 

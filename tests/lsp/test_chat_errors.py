@@ -9,16 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from tests.fakes import FakeServer, Reply, presets
-from tests.lsp.conftest import Session
-from tests.lsp.test_chat_support import (
-    ANTHROPIC_KEY,
-    KEY,
-    assert_clean_error,
-    deltas,
-    joined,
-    set_settings,
-    user,
-)
+from tests.lsp.editor import ANTHROPIC_KEY, Session, assert_clean_error, deltas, joined, user
+from tests.lsp.editor import CHAT_KEY as KEY
+from tests.lsp.editor import write_settings as set_settings
 
 WRONG_KEY = "sk-test-WrongKey-9876543210fedcbaQQQQ"
 NO_RETRY = {"retry-after": "30"}  # longer than the retry cap: the server gives up at once

@@ -6,8 +6,8 @@ import asyncio
 from typing import Any
 
 from tests.fakes import FakeServer
-from tests.lsp.conftest import Session
-from tests.lsp.test_chat_support import ANTHROPIC_KEY, KEY, deltas, joined, use_model, user
+from tests.lsp.editor import ANTHROPIC_KEY, Session, deltas, joined, use_model, user
+from tests.lsp.editor import CHAT_KEY as KEY
 
 ANSWER = "The quick brown fox jumps over the lazy dog, then naps. Ünïcødé ✓ too."
 STEP = 0.01  # seconds between chunks: separate reads, separate deltas

@@ -7,8 +7,7 @@ import json
 from typing import Any
 
 from tests.fakes import FakeServer, ToolCall
-from tests.lsp.conftest import Session
-from tests.lsp.test_chat_support import ANTHROPIC_KEY, deltas, use_model, user
+from tests.lsp.editor import ANTHROPIC_KEY, Session, deltas, use_model, user
 
 PNG = (
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from byok_ls.providers.probe import PROBE_TOTAL_S
 from tests.fakes import FakeServer, presets
-from tests.lsp.wire_support import closed_port, server_env_for
+from tests.lsp.editor import closed_port, server_env_for
 
 KEY = "sk-cli-0123456789abcdefLMNO"
 ROOT = Path(__file__).resolve().parents[2]

@@ -25,7 +25,7 @@ from tokenizers import Tokenizer
 
 from tests.fakes import FakeServer
 from tests.fakes import Usage as FakeUsage
-from tests.lsp.conftest import Session, start_session, stop_session
+from tests.lsp.editor import Session, start_session, stop_session
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

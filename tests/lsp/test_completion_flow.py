@@ -19,7 +19,7 @@ from pytest_lsp.client import register_lsp_features
 
 from byok_ls.lsp.converter import raw_converter
 from tests.fakes import FakeServer, Reply, presets
-from tests.lsp.conftest import capabilities, server_env, stop_session
+from tests.lsp.editor import capabilities, server_env, stop_session
 from tests.lsp.test_completion import (
     DOC,
     Editor,

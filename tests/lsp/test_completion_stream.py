@@ -13,7 +13,7 @@ import pytest_asyncio
 
 from tests.fakes import FakeServer, Reply
 from tests.fakes import Usage as FakeUsage
-from tests.lsp.conftest import stop_session
+from tests.lsp.editor import stop_session
 from tests.lsp.test_completion import ANTHROPIC_KEY_ENV, Editor, start_editor
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.lsp.conftest import Session, start_session, stop_session
-from tests.lsp.raw import RawServer
+from tests.lsp.editor import RawServer, Session, start_session, stop_session
 
 
 async def wait_until(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]

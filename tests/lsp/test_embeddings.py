@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from tests.fakes import FakeServer
 from tests.fakes.openai import fake_embedding
-from tests.lsp.conftest import Session
-from tests.lsp.test_chat_support import use_model
+from tests.lsp.editor import Session, use_model
 
 BATCH = 256  # the default embeddings_batch of the templates used here
 

@@ -13,8 +13,8 @@ import yaml
 
 from tests.fakes import FakeServer, Reply, presets
 from tests.fakes.scripts import Usage
-from tests.lsp.conftest import Session, stop_session
-from tests.lsp.test_usage_support import (
+from tests.lsp.editor import (
+    Session,
     add_deepseek,
     add_openai,
     chat,
@@ -25,6 +25,7 @@ from tests.lsp.test_usage_support import (
     row_for,
     shown,
     start,
+    stop_session,
     wait_until,
 )
 
@@ -93,7 +94,7 @@ async def test_out_of_credit_falls_back_skips_the_provider_and_says_so_once(
     for i in range(3):
         again = await chat(lsp, f"again {i}")
         assert again["modelId"] == "deepseek/deepseek-chat" and again["fallback"] is True
-    await open_document(lsp)
+    open_document(lsp)
     for line in (0, 1):
         completed = await complete(lsp, line=line, character=4 * line)
         assert completed["modelId"] == "deepseek/deepseek-chat" and completed["fallback"] is True

@@ -27,10 +27,10 @@ from filelock import FileLock
 from byok_ls.config.store import ConfigStore
 from tests.fakes import FakeServer, Reply
 from tests.hostile_yaml import HOSTILE
-from tests.lsp.conftest import Session, stop_session
-from tests.lsp.raw import RawServer
-from tests.lsp.test_faults_support import (
-    KEY,
+from tests.lsp.editor import FAULT_KEY as KEY
+from tests.lsp.editor import (
+    RawServer,
+    Session,
     chat,
     complete,
     generation_requests,
@@ -38,6 +38,7 @@ from tests.lsp.test_faults_support import (
     rss_kib,
     server_pid,
     start,
+    stop_session,
     use_openai,
     wait_until,
     write_settings,

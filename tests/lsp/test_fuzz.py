@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.fakes import FakeServer
-from tests.lsp.raw import RawServer
-from tests.lsp.test_faults_support import KEY, files_containing
+from tests.lsp.editor import FAULT_KEY as KEY
+from tests.lsp.editor import RawServer, files_containing, server_env_for
 
 #: Never given to the server as a key, only hidden inside broken messages: it must not be
 #: echoed to stdout or written to the log or any file either.
@@ -75,14 +75,7 @@ def server(
     loop: asyncio.AbstractEventLoop, fake: FakeServer, dirs: dict[str, Path]
 ) -> Iterator[RawServer]:
     """One server for every example (as an editor keeps one); checked for leaks at the end."""
-    env = {
-        "BYOK_LS_CONFIG_DIR": str(dirs["config"]),
-        "BYOK_LS_DATA_DIR": str(dirs["data"]),
-        "BYOK_LS_CACHE_DIR": str(dirs["cache"]),
-        "PYTHON_KEYRING_BACKEND": "tests.support.keyrings.MemoryKeyring",
-        "HF_HUB_OFFLINE": "1",
-        "BYOK_LS_LOG_LEVEL": "DEBUG",
-    }
+    env = server_env_for(dirs, {"BYOK_LS_LOG_LEVEL": "DEBUG"})
     raw = loop.run_until_complete(RawServer().start(env=env))
     add = {"template": "openai", "baseUrl": fake.api_base, "apiKey": KEY}
     for method, params in [

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import FakeServer, Reply
-from tests.lsp.raw import RawServer
+from tests.lsp.editor import RawServer
 
 KEY = "sk-leakcheck-Zq8Rt5Wn2Lp0Vx7Hc4Mb9Kd3"
 URI = "file:///work/project/main.py"

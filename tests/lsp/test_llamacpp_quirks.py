@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.fakes import FakeServer, Reply
-from tests.lsp.wire_support import Shared, each_test, module_fixture, per_test, shared_server
+from tests.lsp.editor import Shared, each_test, module_fixture, per_test, shared_server
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

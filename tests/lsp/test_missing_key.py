@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tests.fakes import FakeServer
-from tests.lsp.conftest import Session
-from tests.lsp.test_chat_support import KEY, user
+from tests.lsp.editor import CHAT_KEY as KEY
+from tests.lsp.editor import Session, user
 
 MISSING_KEY_CODE = -32023
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from tests.lsp.raw import OMIT, RawServer
+from tests.lsp.editor import OMIT, RawServer
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

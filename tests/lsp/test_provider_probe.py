@@ -17,15 +17,8 @@ import yaml
 from byok_ls.providers.probe import PROBE_TOTAL_S
 from tests.fakes import FakeServer, Reply, presets
 from tests.fakes.contract import ContractChecker, Specs
-from tests.lsp.wire_support import (
-    KEY,
-    Shared,
-    closed_port,
-    each_test,
-    module_fixture,
-    per_test,
-    shared_server,
-)
+from tests.lsp.editor import WIRE_KEY as KEY
+from tests.lsp.editor import Shared, closed_port, each_test, module_fixture, per_test, shared_server
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

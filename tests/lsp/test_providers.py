@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from lsprotocol import types
 
-from tests.lsp.conftest import Session
+from tests.lsp.editor import Session
 
 FAKE_KEY = "sk-test-CRUDkey-0123456789abcdefXYZW"
 

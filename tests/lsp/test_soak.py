@@ -32,13 +32,14 @@ import pytest_asyncio
 from lsprotocol import types
 
 from tests.fakes import FakeServer
-from tests.lsp.conftest import Session, stop_session
-from tests.lsp.test_faults_support import (
+from tests.lsp.editor import (
+    Session,
     complete,
     open_document,
     rss_kib,
     server_pid,
     start,
+    stop_session,
     use_openai,
 )
 

@@ -11,8 +11,7 @@ from tokenizers import Tokenizer
 
 from tests.fakes import FakeServer, ToolCall, Usage
 from tests.lsp.agent_support import AGENT, EditorStandIn, agent_lsp, editor, project  # noqa: F401
-from tests.lsp.conftest import Session
-from tests.lsp.test_chat_support import use_model, user
+from tests.lsp.editor import Session, use_model, user
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKENIZER = ROOT / "tests" / "data" / "tokenizers" / "code-bpe" / "tokenizer.json"

@@ -15,13 +15,13 @@ import pytest_asyncio
 
 from tests.fakes import FakeServer, Reply, presets
 from tests.fakes.scripts import Usage
-from tests.lsp.conftest import Session, stop_session
-from tests.lsp.test_usage_support import (
+from tests.lsp.editor import (
     INSTRUCT_IN,
     INSTRUCT_OUT,
     MINI_IN,
     MINI_OUT,
     OPENAI_KEY,
+    Session,
     add_openai,
     chat,
     complete,
@@ -31,6 +31,7 @@ from tests.lsp.test_usage_support import (
     open_document,
     row_for,
     start,
+    stop_session,
 )
 
 
@@ -58,7 +59,7 @@ async def test_rows_have_tokens_cost_and_outcome_but_no_text(
     answer = await chat(lsp)
     assert answer["usage"] == {"inputTokens": 1234, "outputTokens": 56}
     openai_fake.script(text="return a + b", usage=Usage(300, 7))
-    await open_document(lsp)
+    open_document(lsp)
     completed = await complete(lsp)
     assert completed["items"][0]["insertText"] == "return a + b"
     assert len(generation_requests(openai_fake)) == 2
@@ -203,7 +204,7 @@ async def test_deleted_or_damaged_database_never_stops_requests(
         path.unlink()
     openai_fake.script(text="still here", usage=Usage(10, 2))
     assert (await chat(lsp))["content"] == "still here"
-    await open_document(lsp)
+    open_document(lsp)
     assert (await complete(lsp))["items"]
     report = await lsp.request("byok/usage", {"groupBy": ["task"]})
     # The old rows went with the file; the new ones are in a new file.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from byok_ls.errors import CODES
 from byok_ls.vocabulary import FIM_FAMILIES
-from tests.lsp.conftest import Session
+from tests.lsp.editor import Session
 
 
 async def test_vocabulary_is_the_servers_own(lsp: Session) -> None:

@@ -14,15 +14,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.fakes import FakeServer, Reply, presets
-from tests.lsp.wire_support import (
-    KEY,
-    Shared,
-    closed_port,
-    each_test,
-    module_fixture,
-    per_test,
-    shared_server,
-)
+from tests.lsp.editor import WIRE_KEY as KEY
+from tests.lsp.editor import Shared, closed_port, each_test, module_fixture, per_test, shared_server
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

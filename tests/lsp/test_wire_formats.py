@@ -11,14 +11,8 @@ import pytest
 
 from tests.fakes import FakeServer, Reply
 from tests.fakes.contract import ContractChecker, Specs
-from tests.lsp.wire_support import (
-    KEY,
-    Shared,
-    each_test,
-    module_fixture,
-    per_test,
-    shared_server,
-)
+from tests.lsp.editor import WIRE_KEY as KEY
+from tests.lsp.editor import Shared, each_test, module_fixture, per_test, shared_server
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

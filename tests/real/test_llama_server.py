@@ -21,7 +21,7 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from tests.lsp.wire_support import Shared, each_test, module_fixture, per_test, shared_server
+from tests.lsp.editor import Shared, each_test, module_fixture, per_test, shared_server
 from tests.real.conftest import MODEL, N_CTX, LlamaServer, free_port, server_args
 from tests.real.tinymodel import FIM_ANSWER, REASONING
 
