@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import random
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from byok_ls.usage import (
     default_path,
     local_day,
     month_bounds,
+    store,
 )
 
 FAST = {"flush_interval_s": 0.02, "retry_s": 0.05, "busy_timeout_ms": 200}
@@ -167,6 +169,29 @@ def test_no_text_columns_in_schema(ledger: Ledger, db_path: Path) -> None:
     assert tables == {"usage_records", "usage_daily"}
     assert {"usage_records_ts", "usage_records_provider_ts"} <= indexes
     assert journal == "wal"
+
+
+def test_a_report_while_the_schema_is_being_created_is_empty(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer creates the file, then its tables: a report read in between is empty
+    (it answered "no such table: usage_daily" on a fresh machine)."""
+    release = threading.Event()
+    real_open = store.open_db
+
+    def slow_open(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
+        release.wait(10)
+        return real_open(path, busy_timeout_ms)
+
+    monkeypatch.setattr(store, "open_db", slow_open)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    sqlite3.connect(db_path).close()  # the file exists, its schema does not yet
+    led = Ledger(db_path, **FAST)  # type: ignore[arg-type]
+    try:
+        assert led.query().to_json()["rows"] == []
+    finally:
+        release.set()
+        led.close()
 
 
 def test_a_version_1_database_gains_the_conversation_column(db_path: Path) -> None:

@@ -242,6 +242,10 @@ class Ledger:
                 self.path, timeout=self._busy_timeout_ms / 1000, isolation_level=None
             )
             conn.execute("PRAGMA query_only = ON")
+            # The writer creates the file before its schema (one transaction that also sets
+            # user_version): a report read in between finds no tables and nothing recorded.
+            if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+                return empty_report()
             return run_query(conn, since, until, dims)
         except sqlite3.Error as e:
             problem = store.classify(e, self.path)
