@@ -8,10 +8,12 @@ machine passes while a leak or a blocked event loop does not:
   the growth rate fitted over the second half stays under 500 KiB per 1,000 completions,
   and the total growth under 50 MB. Every completion allocates its prompt, the HTTP
   exchange and a usage record; with nothing retained that is freed, and what stays is the
-  bounded completion cache, the ledger's in-memory totals and allocator slack, which level
-  off. A leak does not: the 2 KB per keystroke pygls used to keep (lsp/protocol.py) fitted
-  at about 2,200 KiB per 1,000. The long run (40,000, where the goal is at most +5 MB
-  from the 5,000th on) is ``benchmarks/bench_memory.py``: too slow for CI on 2 cores.
+  bounded completion cache, the ledger's in-memory totals, SQLite's page cache (up to
+  2 MB, filling as the usage database grows: 100-250 KiB per 1,000 at 10,000, about 2 at
+  40,000) and allocator slack, which level off. A leak does not: the 2 KB per keystroke
+  pygls used to keep (lsp/protocol.py) fitted at about 2,200 KiB per 1,000. The long run
+  (40,000, where the goal is at most +5 MB from the 5,000th on) is
+  ``benchmarks/bench_memory.py``: too slow for CI on 2 cores.
 * Event-loop lag < 500 ms: the longest a single callback may keep the loop busy. Steady
   requests take a few ms of loop time each; 300 ms was seen on a 2-core machine running
   other test suites at load 14, so 500 ms leaves room for a scheduler that preempts the
