@@ -1,6 +1,6 @@
 /** Client-only shapes of the chat panel: attachments, stored conversations, panel messages. */
 import type { AgentStep } from './agent';
-import type { ChatResult } from './protocol';
+import type { ChatMessageParams, ChatResult } from './protocol';
 
 export interface LspRange {
   start: { line: number; character: number };
@@ -48,6 +48,9 @@ export interface AnswerMeta {
   toolCalls?: unknown[];
   /** Agent mode: the steps the loop ran. */
   steps?: AgentStep[];
+  /** Agent mode: the assistant tool-call turns and tool results the loop added (the
+   * result's `messages`), sent again before this answer with the next question. */
+  turns?: ChatMessageParams[];
 }
 
 export interface StoredMessage {
@@ -77,8 +80,16 @@ export interface ConversationSummary {
 
 export type CodeAction = 'copy' | 'insert' | 'apply';
 
+/** One `byok/chat` message as the panel sends it (tool turns keep their call ids). */
+export interface WireMessage {
+  role: string;
+  content: string | ContentPart[] | ChatMessageParams['content'];
+  toolCalls?: ChatMessageParams['toolCalls'];
+  toolCallId?: ChatMessageParams['toolCallId'];
+}
+
 export interface ChatSendParams {
-  messages: { role: string; content: string | ContentPart[] }[];
+  messages: WireMessage[];
   modelId?: string;
   chatId?: string;
   context?: ContextItem[];

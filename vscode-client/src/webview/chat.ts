@@ -3,8 +3,9 @@
  * attachments (selection, files, images) as chips, streamed markdown answers with code actions,
  * errors with a way out. The pieces live in ./chat/*; this file wires them together.
  */
-import type { Attachment, ChatAnswer, ChatSendParams, ChatToHost, ChatToWebview, ContentPart, ContextItem, Conversation, StoredMessage } from '../shared/chatTypes';
+import type { Attachment, ChatAnswer, ChatSendParams, ChatToHost, ChatToWebview, ContextItem, Conversation, StoredMessage } from '../shared/chatTypes';
 import { chatErrorActions, chatErrorHeadline, retryAfter } from '../shared/chatErrors';
+import { turnTexts, wireHistory } from '../shared/chatHistory';
 import { ChatStreams } from '../shared/deltas';
 import { errorKind } from '../shared/errors';
 import { modelsForTask, type ModelChoice } from '../shared/modelId';
@@ -284,13 +285,7 @@ function contextItems(): ContextItem[] {
 }
 
 function wireMessages(): ChatSendParams['messages'] {
-  const multimodal = !!modelChoice(effectiveModel())?.model.capabilities?.multimodality;
-  return conv.messages.map((m) => {
-    const images = multimodal ? (m.attachments ?? []).filter((a) => a.kind === 'image' && a.text) : [];
-    if (!images.length) return { role: m.role, content: m.content };
-    const parts: ContentPart[] = [{ type: 'text', text: m.content }, ...images.map((a) => ({ type: 'image_url' as const, image_url: { url: a.text! } }))];
-    return { role: m.role, content: parts };
-  });
+  return wireHistory(conv.messages, !!modelChoice(effectiveModel())?.model.capabilities?.multimodality);
 }
 
 /** Sends the conversation as it is (its last message is the user's). */
@@ -322,7 +317,7 @@ interface FitCheck {
 
 /** Asks the server whether the conversation plus attachments fits the model; null = can't tell. */
 async function checkFit(text: string): Promise<FitCheck | null> {
-  const texts = [...conv.messages.map((m) => m.content), text];
+  const texts = [...conv.messages.map((m) => m.content), ...turnTexts(conv.messages), text];
   let extra = 0;
   for (const a of [...attachments, ...conv.messages.flatMap((m) => m.attachments ?? [])]) if (a.kind !== 'image') extra += a.tokens ?? 0;
   try {
@@ -492,6 +487,7 @@ onMessage((raw) => {
         reasoning: r.reasoning ?? a?.reasoning ?? undefined,
         toolCalls: calls.length ? calls : undefined,
         steps: view.steps.length ? view.steps.slice() : undefined,
+        turns: agentAnswer && r.messages?.length ? r.messages : undefined,
       };
       view.setMeta(meta);
       view.root.dataset.done = 'true';
