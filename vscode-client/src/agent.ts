@@ -1,20 +1,31 @@
 /** Agent mode, extension-host side: answers the server's `byok/agent/approve` (a diff view for
- * edits and new files, an explicit dialog for commands) and `byok/agent/diagnostics`, and
+ * edits and new files; for commands Run / Reject in the chat panel, a dialog when it is closed) and `byok/agent/diagnostics`, and
  * passes `byok/agent/step` notifications on to the chat panel. */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { closeDiff, type ProposedContent } from './chat/codeActions';
 import { proposedText, toLspDiagnostic, type AgentStep, type ApproveParams, type LspDiagnostic } from './shared/agent';
 
+/** Asks for a `run_command` approval somewhere other than a dialog (the chat panel);
+ * undefined when it cannot ask (then the dialog does). */
+export type CommandApprover = (p: ApproveParams, token?: vscode.CancellationToken) => Promise<boolean | undefined>;
+
 export class AgentHost implements vscode.Disposable {
   private readonly stepEmitter = new vscode.EventEmitter<AgentStep>();
   readonly onStep = this.stepEmitter.event;
+  private commandApprover: CommandApprover | undefined;
 
   /** ``proposed`` holds the right-hand side of diff views (shared with Apply to File). */
   constructor(private readonly proposed: ProposedContent) {}
 
   dispose(): void {
     this.stepEmitter.dispose();
+  }
+
+  /** The chat panel asks while it is open; disposing the result hands back to the dialog. */
+  askCommandsWith(approver: CommandApprover): vscode.Disposable {
+    this.commandApprover = approver;
+    return { dispose: () => this.commandApprover === approver && (this.commandApprover = undefined) };
   }
 
   /** Wires a freshly created language client (before it starts). */
@@ -25,14 +36,14 @@ export class AgentHost implements vscode.Disposable {
   }
 
   async approve(p: ApproveParams, token?: vscode.CancellationToken): Promise<{ approved: boolean }> {
-    if (p.tool === 'run_command') return { approved: await this.approveCommand(p) };
+    if (p.tool === 'run_command') return { approved: (await this.commandApprover?.(p, token)) ?? (await this.approveCommand(p)) };
     if (p.tool === 'propose_edit' || p.tool === 'create_file') return { approved: await this.approveChange(p, token) };
     return { approved: false };
   }
 
   private async approveCommand(p: ApproveParams): Promise<boolean> {
     const command = String(p.arguments.command ?? '');
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
+    const folder = commandFolder();
     const pick = await vscode.window.showWarningMessage(
       'BYOK agent wants to run a command',
       { modal: true, detail: `${command}\n\nin ${folder}` },
@@ -86,4 +97,9 @@ export class AgentHost implements vscode.Disposable {
     }
     return { diagnostics: out };
   }
+}
+
+/** Where `run_command` runs: the first workspace folder (as the server picks it). */
+export function commandFolder(): string {
+  return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '';
 }

@@ -1,6 +1,6 @@
 /** Entry point: starts the byok-ls client and registers the BYOK view, panels and commands. */
 import * as vscode from 'vscode';
-import { AgentHost } from './agent';
+import { AgentHost, type CommandApprover } from './agent';
 import { openConfig, showUsage, switchModel, toggleInlineCompletion, UsageDocuments } from './commands';
 import { ChatPanel } from './chat/chatPanel';
 import { PROPOSED_SCHEME, ProposedContent } from './chat/codeActions';
@@ -22,7 +22,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ serv
   // One holder of proposed texts for both diff views: Apply to File and agent proposals.
   const proposed = new ProposedContent();
   const agent = new AgentHost(proposed);
-  const chat = { tracker: new EditorTracker(), proposed, onAgentStep: agent.onStep };
+  const chat = { tracker: new EditorTracker(), proposed, onAgentStep: agent.onStep, askCommandsWith: (a: CommandApprover) => agent.askCommandsWith(a) };
   context.subscriptions.push(
     output,
     agent,

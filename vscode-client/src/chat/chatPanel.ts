@@ -3,7 +3,8 @@ import * as vscode from 'vscode';
 import { Panel } from '../panels';
 import type { Attachment, ChatAnswer, ChatSendParams, ChatToHost, ChatToWebview, ContextItem } from '../shared/chatTypes';
 import { ConversationStore } from '../shared/conversationStore';
-import type { AgentStep } from '../shared/agent';
+import { commandFolder, type CommandApprover } from '../agent';
+import type { AgentStep, ApproveParams } from '../shared/agent';
 import { asRpcError, INVALID_PARAMS } from '../shared/errors';
 import { inlineContext } from '../shared/inlineContext';
 import { modelsForTask } from '../shared/modelId';
@@ -17,6 +18,8 @@ export interface ChatDeps {
   proposed: ProposedContent;
   /** `byok/agent/step` notifications (agent mode). */
   onAgentStep: vscode.Event<AgentStep>;
+  /** Lets the open panel answer `run_command` approvals itself. */
+  askCommandsWith(approver: CommandApprover): vscode.Disposable;
 }
 
 const CHARS_PER_TOKEN = 3.5;
@@ -24,6 +27,9 @@ const CHARS_PER_TOKEN = 3.5;
 export class ChatPanel extends Panel {
   private static current: ChatPanel | undefined;
   private readonly running = new Map<string, vscode.CancellationTokenSource>();
+  /** run_command questions shown in the panel, by id, waiting for Run / Reject. */
+  private readonly asked = new Map<number, (approved: boolean) => void>();
+  private askedCount = 0;
   private readonly store: ConversationStore;
   private ready = false;
   private readonly queued: (ToWebview | ChatToWebview)[] = [];
@@ -57,8 +63,31 @@ export class ChatPanel extends Panel {
       deps.onAgentStep((step) => {
         if (this.running.has(step.chatId)) this.post({ type: 'agentStep', step });
       }),
+      deps.askCommandsWith((p, token) => this.askCommand(p, token)),
       { dispose: () => this.running.forEach((c) => c.cancel()) },
+      { dispose: () => [...this.asked.values()].forEach((answer) => answer(false)) },
     );
+  }
+
+  /** Shows the command on its step with Run / Reject; undefined for a chat this panel is
+   * not running (the dialog asks instead). Stop or closing the panel counts as Reject. */
+  private askCommand(p: ApproveParams, token?: vscode.CancellationToken): Promise<boolean | undefined> {
+    if (!this.running.has(p.chatId)) return Promise.resolve(undefined);
+    if (token?.isCancellationRequested) return Promise.resolve(false);
+    const id = ++this.askedCount;
+    return new Promise<boolean>((resolve) => {
+      const answer = (approved: boolean) => {
+        this.asked.delete(id);
+        cancelled?.dispose();
+        resolve(approved);
+      };
+      this.asked.set(id, answer);
+      // Declared after ``answer`` reads it: the token was not cancelled yet, so it fires later.
+      const cancelled = token?.onCancellationRequested(() => answer(false));
+      // The question must be seen: bring the panel forward without taking the editor's focus.
+      if (!this.panel.visible) this.panel.reveal(undefined, true);
+      this.post({ type: 'approveCommand', id, chatId: p.chatId, command: String(p.arguments.command ?? ''), cwd: commandFolder() });
+    });
   }
 
   protected override post(msg: ToWebview | ChatToWebview): void {
@@ -102,6 +131,9 @@ export class ChatPanel extends Panel {
         return;
       case 'chatSend':
         return this.chat(m.chatId, m.params);
+      case 'approveAnswer':
+        this.asked.get(m.id)?.(m.approved === true);
+        return;
       case 'codeAction':
         return runCodeAction(m.action, m.code, m.file, this.deps.tracker, this.deps.proposed).catch((e: unknown) => {
           void vscode.window.showErrorMessage(`BYOK: ${asRpcError(e).message}`);

@@ -109,7 +109,8 @@ export type ChatToHost =
   | { type: 'conversationSave'; conversation: Conversation }
   | { type: 'conversationOpen'; id: string }
   | { type: 'conversationDelete'; id: string }
-  | { type: 'conversationsList' };
+  | { type: 'conversationsList' }
+  | { type: 'approveAnswer'; id: number; approved: boolean };
 
 /** Chat-panel messages extension host -> webview. */
 export type ChatToWebview =
@@ -119,7 +120,9 @@ export type ChatToWebview =
   | { type: 'conversations'; items: ConversationSummary[]; activeId?: string }
   | { type: 'conversation'; conversation: Conversation }
   | { type: 'notice'; text: string }
-  | { type: 'agentStep'; step: AgentStep };
+  | { type: 'agentStep'; step: AgentStep }
+  /** Agent mode: `run_command` waits for Run / Reject in the panel (answered by approveAnswer). */
+  | { type: 'approveCommand'; id: number; chatId: string; command: string; cwd: string };
 
 /** `byok/chat`'s result with the fields newer servers add. */
 export type ChatAnswer = ChatResult & { costUsd?: number | null; fallback?: boolean };

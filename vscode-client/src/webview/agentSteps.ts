@@ -62,6 +62,43 @@ export class StepList {
   get size(): number {
     return this.items.size;
   }
+
+  /** Asks, on the running `run_command` step, whether to run the command; ``answer`` gets
+   * the click. The step's next update (done or rejected) replaces the question. */
+  askCommand(q: CommandQuestion, answer: (approved: boolean) => void): HTMLElement {
+    const steps = [...this.items.values()].filter((e) => e.dataset.tool === 'run_command' && e.dataset.status === 'running' && !e.querySelector('.step-approval'));
+    let host = steps[steps.length - 1];
+    if (!host) {
+      host = renderStep({ chatId: q.chatId, step: 0, tool: 'run_command', arguments: { command: q.command }, status: 'running' });
+      this.element.append(host);
+    }
+    const box = renderCommandQuestion(q, (approved) => {
+      box.replaceChildren(h('p', { className: 'approval-answer', role: 'status' }, approved ? 'Approved: running…' : 'Rejected: the command will not run.'));
+      answer(approved);
+    });
+    host.append(box);
+    return box;
+  }
+}
+
+export interface CommandQuestion {
+  chatId: string;
+  command: string;
+  /** The folder the command runs in. */
+  cwd: string;
+}
+
+/** The command (exactly as it will run) with Run and Reject buttons, labelled with it. */
+function renderCommandQuestion(q: CommandQuestion, decide: (approved: boolean) => void): HTMLElement {
+  const button = (approved: boolean, label: string, cls: string) =>
+    h('button', { type: 'button', className: cls, 'aria-label': `${label} command: ${q.command}`, onclick: () => decide(approved) }, label);
+  return h(
+    'div',
+    { className: 'step-approval', role: 'group', tabindex: '-1', 'aria-label': 'Approve command' },
+    h('p', {}, q.cwd ? `Run this command in ${q.cwd}?` : 'Run this command?'),
+    h('pre', { className: 'approval-command' }, h('code', {}, q.command)),
+    h('div', { className: 'approval-actions' }, button(true, 'Run', 'approve-run'), ' ', button(false, 'Reject', 'secondary approve-reject')),
+  );
 }
 
 export function renderStep(step: AgentStep): HTMLElement {

@@ -417,6 +417,8 @@ function stop(): void {
 
 function finish(chatId: string): void {
   streams.close(chatId);
+  // A question the loop no longer waits for (stopped, failed) must not stay clickable.
+  view?.root.querySelectorAll('.step-approval').forEach((e) => e.remove());
   if (activeChat === chatId) activeChat = null;
   view?.root.classList.remove('streaming');
   setBusy(false);
@@ -568,6 +570,15 @@ onMessage((raw) => {
     case 'agentStep': {
       const { step } = msg as Extract<ChatToWebview, { type: 'agentStep' }>;
       if (step.chatId === activeChat && view) view.agentStep(step);
+      break;
+    }
+    case 'approveCommand': {
+      const q = msg as Extract<ChatToWebview, { type: 'approveCommand' }>;
+      const answer = (approved: boolean) => post({ type: 'approveAnswer', id: q.id, approved });
+      // Not this panel's running answer (it was stopped or the panel reloaded): nothing to ask.
+      if (q.chatId !== activeChat || !view) return answer(false);
+      view.askCommand(q, answer).focus();
+      scrollToEnd();
       break;
     }
     case 'configChanged':

@@ -445,6 +445,82 @@ describe('Chat webview', () => {
     assert.equal(await page.locator('.tool-call').count(), 0, 'no raw tool call besides the step');
   });
 
+  it('agent mode: run_command asks on its step with labelled Run / Reject buttons and posts the choice', async () => {
+    await open();
+    await page.selectOption('#model', 'fake/gpt-4o');
+    await page.check('#mode-agent');
+    const { chatId } = await ask('Run the tests');
+    const answers = async () => (await posted(page)).filter((m) => m.type === 'approveAnswer');
+    // A question for a chat this panel is not running is refused at once, nothing shown.
+    await toWebview(page, { type: 'approveCommand', id: 1, chatId: 'other', command: 'rm -rf /', cwd: '/ws' });
+    await page.waitForFunction(() => (window as any).__posted.some((m: any) => m.type === 'approveAnswer'));
+    assert.deepEqual(await answers(), [{ type: 'approveAnswer', id: 1, approved: false }]);
+    assert.equal(await page.locator('.step-approval').count(), 0);
+
+    const run = { chatId, step: 1, callId: 'c1', tool: 'run_command', arguments: { command: 'npm test' } };
+    await toWebview(page, { type: 'agentStep', step: { ...run, status: 'running' } });
+    await toWebview(page, { type: 'approveCommand', id: 2, chatId, command: 'npm test', cwd: '/ws' });
+    const box = page.locator('.agent-step[data-tool="run_command"][data-status="running"] .step-approval');
+    await box.waitFor();
+    assert.equal(await box.getAttribute('aria-label'), 'Approve command');
+    assert.equal(await box.locator('pre.approval-command').textContent(), 'npm test');
+    assert.match((await box.textContent()) ?? '', /Run this command in \/ws\?/);
+    assert.equal(await page.getByRole('button', { name: 'Run command: npm test' }).count(), 1);
+    assert.equal(await page.getByRole('button', { name: 'Reject command: npm test' }).count(), 1);
+    await screenshot(page, 'webview-chat-agent-approve-command');
+    // The question takes focus; the keyboard reaches Run next and Enter answers.
+    assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('step-approval')), true);
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Run command: npm test');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => (window as any).__posted.filter((m: any) => m.type === 'approveAnswer').length === 2);
+    assert.deepEqual((await answers())[1], { type: 'approveAnswer', id: 2, approved: true });
+    assert.equal(await box.locator('button').count(), 0, 'answered: the buttons are gone');
+    assert.match((await box.textContent()) ?? '', /Approved/);
+    await toWebview(page, { type: 'agentStep', step: { ...run, status: 'done', result: '3 passing' } });
+    await page.waitForSelector('.agent-step[data-status="done"]');
+    assert.equal(await page.locator('.step-approval').count(), 0, 'the outcome replaces the question');
+
+    // The second command is rejected with a click.
+    const second = { chatId, step: 2, callId: 'c2', tool: 'run_command', arguments: { command: 'git push' } };
+    await toWebview(page, { type: 'agentStep', step: { ...second, status: 'running' } });
+    await toWebview(page, { type: 'approveCommand', id: 3, chatId, command: 'git push', cwd: '/ws' });
+    await page.getByRole('button', { name: 'Reject command: git push' }).click();
+    await page.waitForFunction(() => (window as any).__posted.filter((m: any) => m.type === 'approveAnswer').length === 3);
+    assert.deepEqual((await answers())[2], { type: 'approveAnswer', id: 3, approved: false });
+    assert.equal(await page.locator('.step-approval button').count(), 0);
+
+    // Stopped while a question is open: it does not stay clickable.
+    await toWebview(page, { type: 'agentStep', step: { ...second, step: 3, callId: 'c3', status: 'running' } });
+    await toWebview(page, { type: 'approveCommand', id: 4, chatId, command: 'git push', cwd: '/ws' });
+    await page.waitForSelector('.step-approval button');
+    await toWebview(page, { type: 'chatError', chatId, error: { code: -32800, message: 'cancelled' } });
+    await page.waitForSelector('.msg.assistant[data-stopped="true"]');
+    assert.equal(await page.locator('.step-approval').count(), 0);
+    assert.deepEqual(problems, []);
+  });
+
+  it('agent mode: a follow-up question carries the tool turns of the answer before it', async () => {
+    await open();
+    await page.selectOption('#model', 'fake/gpt-4o');
+    await page.check('#mode-agent');
+    const first = await ask('What is a?');
+    const turns = [
+      { role: 'assistant', content: '', toolCalls: [{ id: 'call_1', name: 'read_file', arguments: '{"path":"src/a.ts"}' }] },
+      { role: 'tool', content: 'export const a = 1;', toolCallId: 'call_1' },
+    ];
+    await answer(first.chatId, 'a is 1.', { modelId: 'fake/gpt-4o', steps: 2, messages: turns });
+    const saves = (await posted(page)).filter((m) => m.type === 'conversationSave');
+    assert.deepEqual(saves[saves.length - 1].conversation.messages[1].meta.turns, turns, 'stored with the conversation');
+    const follow = await ask('Where is it used?');
+    assert.deepEqual(follow.params.messages, [
+      { role: 'user', content: 'What is a?' },
+      ...turns,
+      { role: 'assistant', content: 'a is 1.' },
+      { role: 'user', content: 'Where is it used?' },
+    ]);
+  });
+
   it('every control is reachable by keyboard and has a name', async () => {
     await open();
     const { chatId } = await ask('x');

@@ -1,7 +1,7 @@
 /** One assistant answer: Thinking (collapsed), tool steps, markdown body, meta line, actions. */
 import type { AgentStep } from '../../shared/agent';
 import type { AnswerMeta } from '../../shared/chatTypes';
-import { StepList } from '../agentSteps';
+import { StepList, type CommandQuestion } from '../agentSteps';
 import { h } from '../dom';
 import { decorateCodeBlocks } from './codeBlocks';
 import { renderMarkdown } from './markdown';
@@ -108,15 +108,24 @@ export class AnswerView {
 
   /** A `byok/agent/step` of this answer: shown in order, updated in place when it finishes. */
   agentStep(step: AgentStep): void {
+    this.steplist().update(step);
+    const i = this.steps.findIndex((s) => s.step === step.step && (s.callId ?? s.tool) === (step.callId ?? step.tool));
+    if (i >= 0) this.steps[i] = step;
+    else this.steps.push(step);
+  }
+
+  /** `run_command` waiting for the user: Run / Reject on its step. */
+  askCommand(q: CommandQuestion, answer: (approved: boolean) => void): HTMLElement {
+    return this.steplist().askCommand(q, answer);
+  }
+
+  private steplist(): StepList {
     if (!this.stepList) {
       this.stepList = new StepList();
       this.tools.append(this.stepList.element);
     }
     this.tools.hidden = false;
-    this.stepList.update(step);
-    const i = this.steps.findIndex((s) => s.step === step.step && (s.callId ?? s.tool) === (step.callId ?? step.tool));
-    if (i >= 0) this.steps[i] = step;
-    else this.steps.push(step);
+    return this.stepList;
   }
 
   addToolStep(s: ToolStep): void {
