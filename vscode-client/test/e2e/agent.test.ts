@@ -2,7 +2,8 @@
  * Agent mode end-to-end in real VS Code (code-server): Agent is chosen in the chat panel, the
  * fake model reads a file and proposes an edit, the diff opens and the user accepts it, the
  * edit lands in the editor through workspace/applyEdit, and the model's final answer shows
- * under the steps (test-artifacts/agent-e2e-*.png).
+ * under the steps; a follow-up runs a command the user allows with Run in the panel and
+ * still carries the first answer's tool turns (test-artifacts/agent-e2e-*.png).
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -23,6 +24,7 @@ const SETTINGS = {
   'byok.server.pythonPath': PYTHON,
   'byok.inlineCompletion.enabled': false,
   'files.autoSave': 'off',
+  'byok.agent.allowCommands': true,
 };
 const APP = "def main():\n    print('hello')\n";
 const EDITED = "def main():\n    print('hello, world')\n";
@@ -149,5 +151,35 @@ describe('VS Code agent mode end-to-end (code-server)', { timeout: 900_000 }, ()
     while (fs.readFileSync(file, 'utf8') !== EDITED && Date.now() < deadline) await page.waitForTimeout(200);
     assert.equal(fs.readFileSync(file, 'utf8'), EDITED);
     await session!.shot('saved');
+  });
+
+  step('a follow-up runs a command after Run in the panel and carries the earlier tool turns', [ACCEPT], async () => {
+    await scriptFake(
+      { tool_calls: [call('run_command', { command: 'echo byok-e2e-ran' })], path: '/v1/chat/completions' },
+      { text: 'The command printed byok-e2e-ran.', path: '/v1/chat/completions' },
+    );
+    const before = (await fakeRequests()).length;
+    // Saving brought app.py forward: back to the chat.
+    await session!.runCommand('BYOK: Open Chat');
+    const w = webview();
+    await w.locator('#input').fill('Now run echo.');
+    await w.locator('#send').click();
+    const run = w.getByRole('button', { name: 'Run command: echo byok-e2e-ran' });
+    await run.waitFor({ timeout: 60_000 });
+    assert.equal(await page.locator('.monaco-dialog-box').count(), 0, 'asked in the panel, not in a dialog');
+    await session!.shot('command-approval-in-panel');
+    await run.click();
+    await w.locator('.msg.assistant[data-done="true"]', { hasText: 'The command printed byok-e2e-ran.' }).waitFor({ timeout: 60_000 });
+    await w.locator('.agent-step[data-tool="run_command"][data-status="done"]').waitFor();
+    const reqs = (await fakeRequests()).slice(before);
+    assert.equal(reqs.length, 2);
+    const sent = reqs[0].json?.messages as { role: string; content: unknown; tool_calls?: { id: string }[]; tool_call_id?: string }[];
+    // The first answer's turns come back: its read_file and propose_edit calls and their results.
+    const callIds = sent.filter((m) => m.role === 'assistant').flatMap((m) => (m.tool_calls ?? []).map((c) => c.id));
+    const results = sent.filter((m) => m.role === 'tool');
+    assert.equal(results.length, 2, JSON.stringify(sent));
+    for (const r of results) assert.ok(r.tool_call_id && callIds.includes(r.tool_call_id), JSON.stringify(r));
+    assert.ok(JSON.stringify(results).includes('The user accepted; app.py was changed.'), JSON.stringify(results));
+    assert.ok(JSON.stringify(reqs[1].json?.messages).includes('byok-e2e-ran'), 'the command output reached the model');
   });
 });
