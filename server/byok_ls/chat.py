@@ -116,15 +116,23 @@ def has_images(messages: tuple[ChatMessage, ...]) -> bool:
 
 
 def to_messages(params: api.ChatParams) -> tuple[ChatMessage, ...]:
-    return tuple(
-        ChatMessage(
-            role=m.role,
-            content=_parts(m.content),
-            tool_calls=tuple(ToolCall(c.id, c.name, c.arguments) for c in m.tool_calls or ()),
-            tool_call_id=m.tool_call_id,
+    # A tool result names its tool only by call id; formats that key results by the tool's
+    # name (Ollama's tool_name) need the name of the assistant call it answers.
+    names: dict[str, str] = {}
+    out: list[ChatMessage] = []
+    for m in params.messages:
+        calls = tuple(ToolCall(c.id, c.name, c.arguments) for c in m.tool_calls or ())
+        names.update((c.id, c.name) for c in calls)
+        out.append(
+            ChatMessage(
+                role=m.role,
+                content=_parts(m.content),
+                tool_calls=calls,
+                tool_call_id=m.tool_call_id,
+                name=names.get(m.tool_call_id) if m.tool_call_id else None,
+            )
         )
-        for m in params.messages
-    )
+    return tuple(out)
 
 
 class ChatService:

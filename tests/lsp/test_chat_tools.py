@@ -220,3 +220,34 @@ async def test_anthropic_tools_and_images(lsp: Session, anthropic_fake: FakeServ
     err = await lsp.error("byok/chat", {"messages": user("x"), "tools": [WEATHER]})
     assert err.data["kind"] == "bad_request"
     assert len(anthropic_fake.requests) == sent_before
+
+
+async def test_ollama_tool_results_sent_back_name_their_tool(
+    lsp: Session, ollama_fake: FakeServer
+) -> None:
+    """A tool result carries only its call id; Ollama gets the tool's name from the call."""
+    await use_model(
+        lsp,
+        ollama_fake,
+        {"name": "llama3.1:8b", "capabilities": {"tools": True}},
+        template="ollama",
+        key=None,
+    )
+    ollama_fake.script(text="It is 18°C at 15:00.")
+    follow_up = [
+        *user("Weather and time in Paris?"),
+        {
+            "role": "assistant",
+            "content": "",
+            "toolCalls": [
+                {"id": "call_w", "name": "get_weather", "arguments": WEATHER_ARGS},
+                {"id": "call_t", "name": "get_time", "arguments": TIME_ARGS},
+            ],
+        },
+        {"role": "tool", "toolCallId": "call_t", "content": '{"time": "15:00"}'},
+        {"role": "tool", "toolCallId": "call_w", "content": '{"temp": 18}'},
+    ]
+    answer = await lsp.request("byok/chat", {"messages": follow_up, "tools": [WEATHER, TIME]})
+    assert answer["content"] == "It is 18°C at 15:00."
+    sent = ollama_fake.last.json["messages"]
+    assert [m.get("tool_name") for m in sent if m["role"] == "tool"] == ["get_time", "get_weather"]
