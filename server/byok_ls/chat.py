@@ -30,6 +30,7 @@ from byok_ls.providers.types import (
 from byok_ls.routing import Router, Spent, Target
 from byok_ls.routing.usage import target_cost
 from byok_ls.usage.records import CONVERSATION
+from byok_ls.vocabulary import Capability
 
 #: Tokens a chat format adds per message beyond its text (role markers, separators).
 MESSAGE_OVERHEAD = 4
@@ -135,6 +136,12 @@ def to_messages(params: api.ChatParams) -> tuple[ChatMessage, ...]:
     return tuple(out)
 
 
+def lacking(model: Model, needs: tuple[Capability, ...]) -> str | None:
+    """Which of ``needs`` the model's capabilities leave off, said for an error; None if none."""
+    missing = [name for name in needs if not getattr(model.capabilities, name)]
+    return " and ".join(f"no {name} capability" for name in missing) or None
+
+
 class ChatService:
     def __init__(self, router: Router) -> None:
         self.router = router
@@ -217,14 +224,26 @@ class ChatService:
         state: ChatState,
         listener: ChatListener,
         messages: tuple[ChatMessage, ...] | None = None,
+        needs: tuple[Capability, ...] = (),
     ) -> api.ChatResult:
         """Route the chat and stream its answer to ``listener``; ``state`` holds what
         arrived, also when this raises or is cancelled. ``messages`` replace the params'
-        own (attachments added, or an agent loop's turns)."""
+        own (attachments added, or an agent loop's turns). Fallbacks without ``needs`` (and
+        without what the images and tools of the request need) are skipped."""
         # This task serves one conversation: its usage records carry the chat id.
         CONVERSATION.set(state.chat_id)
         attempt = _ChatAttempt(self, params, state, listener, messages)
-        _, target = await self.router.run_streamed("chat", params.model_id, attempt)
+        needs = (
+            *needs,
+            *(("multimodality",) if has_images(attempt.messages) else ()),
+            *(("tools",) if params.tools and "tools" not in needs else ()),
+        )
+
+        def unfit(target: Target) -> str | None:
+            # The model asked for answers for itself: check_capabilities says what to change.
+            return lacking(target.model, needs) if target.fallback else None
+
+        _, target = await self.router.run_streamed("chat", params.model_id, attempt, unfit)
         calls = [
             api.ToolCallView(id=c["id"], name=c["name"], arguments=c["arguments"])
             for _, c in sorted(state.tool_calls.items())

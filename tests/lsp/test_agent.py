@@ -414,3 +414,56 @@ async def test_a_step_that_showed_text_never_falls_back(
     assert err.data is not None and err.data["kind"] == "bad_response"
     assert err.data["partial"]["content"].startswith("Looking at the")
     assert anthropic_fake.requests == []  # the answer already on screen is not replaced
+
+
+async def agent_with_unfit_fallback(
+    lsp: Session, openai_fake: FakeServer, anthropic_fake: FakeServer
+) -> tuple[str, str]:
+    """An agent model whose first fallback is a plain chat model (no tools, no agent)."""
+    _, _, key = FORMATS["anthropic"]
+    plain = await use_model(
+        lsp, anthropic_fake, {"name": "claude-plain"}, template="anthropic", key=key
+    )
+    primary = await use_agent_model(lsp, openai_fake, "openai")
+    return primary, plain
+
+
+async def test_a_fallback_without_tools_is_skipped_for_the_next_capable_one(
+    agent_lsp: Session,  # noqa: F811
+    editor: EditorStandIn,  # noqa: F811
+    openai_fake: FakeServer,
+    anthropic_fake: FakeServer,
+    ollama_fake: FakeServer,
+) -> None:
+    primary, plain = await agent_with_unfit_fallback(agent_lsp, openai_fake, anthropic_fake)
+    capable = await use_agent_model(agent_lsp, ollama_fake, "ollama", name="local-agent")
+    await agent_lsp.request(
+        "byok/active/set", {"task": "chat", "modelId": primary, "fallbacks": [plain, capable]}
+    )
+    openai_fake.queue(presets.openai_insufficient_quota())
+    ollama_fake.script(text="Served by the capable fallback.")
+    result = await agent_lsp.request("byok/chat", agent("skip"))
+    assert result["content"] == "Served by the capable fallback."
+    assert (result["modelId"], result["fallback"]) == (capable, True)
+    assert anthropic_fake.requests == []  # nothing was sent to the model without tools
+    assert "read_file" in tool_names("ollama", ollama_fake.last.json)
+
+
+async def test_every_fallback_without_tools_gives_an_error_naming_why(
+    agent_lsp: Session,  # noqa: F811
+    editor: EditorStandIn,  # noqa: F811
+    openai_fake: FakeServer,
+    anthropic_fake: FakeServer,
+) -> None:
+    primary, plain = await agent_with_unfit_fallback(agent_lsp, openai_fake, anthropic_fake)
+    await agent_lsp.request(
+        "byok/active/set", {"task": "chat", "modelId": primary, "fallbacks": [plain]}
+    )
+    openai_fake.queue(presets.openai_insufficient_quota())
+    err = await agent_lsp.error("byok/chat", agent("all-unfit"))
+    assert err.data is not None and err.data["kind"] == "out_of_credit"
+    assert f"{plain} was skipped: no tools capability and no agent capability" in err.message
+    assert err.data["skipped"] == [
+        f"{plain} was skipped: no tools capability and no agent capability"
+    ]
+    assert anthropic_fake.requests == []

@@ -201,3 +201,34 @@ async def test_a_connection_the_provider_broke_before_any_text_falls_back(
     assert data(err)["kind"] == "bad_response" and "connection broken" in err.message
     assert data(err)["partial"]["content"]
     assert len(generation_requests(deepseek_fake)) == 1  # no second answer after text
+
+
+async def test_fallbacks_without_the_tools_or_images_capability_are_skipped(
+    lsp: Session, openai_fake: FakeServer, deepseek_fake: FakeServer
+) -> None:
+    """deepseek-reasoner has no tools and neither DeepSeek model takes images: a chat that
+    needs them passes such fallbacks by without a request and says so if none is left."""
+    await add_openai(lsp, openai_fake)
+    await add_deepseek(lsp, deepseek_fake)
+    reasoner, chat_model = "deepseek/deepseek-reasoner", "deepseek/deepseek-chat"
+    await lsp.request(
+        "byok/active/set",
+        {"task": "chat", "modelId": "openai/gpt-4o-mini", "fallbacks": [reasoner, chat_model]},
+    )
+    tool = {"type": "function", "function": {"name": "get_time", "parameters": {}}}
+    openai_fake.queue(presets.openai_insufficient_quota())
+    deepseek_fake.script(text="DeepSeek with tools.")
+    answer = await chat(lsp, tools=[tool])
+    assert (answer["content"], answer["modelId"]) == ("DeepSeek with tools.", chat_model)
+    [served] = generation_requests(deepseek_fake)
+    assert served.json["model"] == "deepseek-chat"  # the reasoner was never asked
+
+    picture = [
+        {"type": "text", "text": "What is in this picture?"},
+        {"type": "image_url", "imageUrl": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+    ]
+    err = await lsp.error("byok/chat", {"messages": [{"role": "user", "content": picture}]})
+    skipped = [f"{ref} was skipped: no multimodality capability" for ref in (reasoner, chat_model)]
+    assert data(err)["skipped"] == skipped
+    assert "; ".join(skipped) in err.message
+    assert len(generation_requests(deepseek_fake)) == 1

@@ -123,7 +123,9 @@ class AgentService:
                 break
             step += 1
             _reset(state)
-            answer = await self.chat.run(step_params, state, listener, tuple(conversation))
+            answer = await self.chat.run(
+                step_params, state, listener, tuple(conversation), needs=("tools", "agent")
+            )
             used_in += answer.usage.input_tokens
             used_out += answer.usage.output_tokens
             if answer.cost_usd is not None:

@@ -1,9 +1,10 @@
 """The fallback loop: try the active model, then its fallbacks, until one serves.
 
 Each model of the chain is skipped without a request when its provider is disabled, has no
-key, is cooling down after a failure, or has used up its budget; otherwise it is asked, and
-a failure of a kind that a fallback can cure moves on to the next. Every attempt that
-reached a provider leaves one usage record.
+key, is cooling down after a failure, has used up its budget, or cannot serve this request
+(the caller's ``unfit`` says why, e.g. a missing capability); otherwise it is asked, and a
+failure of a kind that a fallback can cure moves on to the next. Every attempt that reached
+a provider leaves one usage record.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from byok_ls.routing.usage import UsageRecorder
 from byok_ls.usage import Ledger
 
 S = TypeVar("S", bound=Served)
+#: Why a target cannot serve the request at hand (skipped without a request), or None.
+Unfit = Callable[[Target], str | None]
 S_co = TypeVar("S_co", bound=Served, covariant=True)
 
 
@@ -115,21 +118,30 @@ class Router:
     # ---- the loop --------------------------------------------------------------------
 
     async def run(
-        self, task: Task, model_id: str | None, attempt: Callable[[Target], Awaitable[S]]
+        self,
+        task: Task,
+        model_id: str | None,
+        attempt: Callable[[Target], Awaitable[S]],
+        unfit: Unfit | None = None,
     ) -> tuple[S, Target]:
         """Try the chain in order until one model serves; its result and the target."""
-        return await self.run_streamed(task, model_id, _Unseen(attempt))
+        return await self.run_streamed(task, model_id, _Unseen(attempt), unfit)
 
     async def run_streamed(
-        self, task: Task, model_id: str | None, attempt: Streamed[S]
+        self, task: Task, model_id: str | None, attempt: Streamed[S], unfit: Unfit | None = None
     ) -> tuple[S, Target]:
         """Like :meth:`run`, for an attempt that shows output before it returns."""
         errors: list[tuple[Target | None, ByokError]] = []
+        skipped: list[str] = []
         for index, ref in enumerate(self.chain(task, model_id)):
             try:
                 target = self.target(ref, task, fallback=index > 0)
             except ByokError as exc:
                 errors.append((None, exc))
+                continue
+            reason = unfit(target) if unfit is not None else None
+            if reason is not None:
+                skipped.append(f"{ref} was skipped: {reason}")
                 continue
             refusal = await self._refusal(target, task)
             if refusal is not None:
@@ -159,21 +171,37 @@ class Router:
             if first_target is not None and first_error is not None:
                 self.notices.fell_back(task, first_target, first_error, target)
             return result, target
-        raise self._give_up(task, errors)
+        raise self._give_up(task, errors, skipped)
 
-    def _give_up(self, task: Task, errors: list[tuple[Target | None, ByokError]]) -> ByokError:
+    def _give_up(
+        self, task: Task, errors: list[tuple[Target | None, ByokError]], skipped: list[str]
+    ) -> ByokError:
+        if not errors:
+            return ByokError(
+                ErrorKind.BAD_REQUEST,
+                f"No {task} model of the chain can serve this request: {'; '.join(skipped)}.",
+                extra={"skipped": skipped},
+            )
         target, first = errors[0]
         if target is not None:
             self.notices.gave_up(task, target, first)
-        if len(errors) == 1:
+        if len(errors) == 1 and not skipped:
             return first
-        others = "; ".join(f"{t.model_id if t else '?'}: {e.kind.value}" for t, e in errors[1:])
+        message, field, extra = first.message, first.field, dict(first.extra)
+        if len(errors) > 1:
+            others = "; ".join(f"{t.model_id if t else '?'}: {e.kind.value}" for t, e in errors[1:])
+            message += f" Fallbacks failed too ({others})."
+            field, extra = None, {"attempts": [e.to_data() for _, e in errors]}
+        if skipped:
+            message += f" {'; '.join(skipped)}."
+            extra["skipped"] = skipped
         return ByokError(
             first.kind,
-            f"{first.message} Fallbacks failed too ({others}).",
+            message,
+            field=field,
             provider_id=first.provider_id,
             model=first.model,
             status=first.status,
             retry_after_s=first.retry_after_s,
-            extra={"attempts": [e.to_data() for _, e in errors]},
+            extra=extra,
         )
