@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from lsprotocol import types  # noqa: E402
 from tests.fakes import FakeServer  # noqa: E402
+from tests.lsp.editor import rss_kib, slope_per_1000  # noqa: E402
 
 import bench_completion  # noqa: E402
 from benchmarks.figures import emit  # noqa: E402
@@ -45,23 +46,6 @@ signal.signal(signal.SIGUSR1, dump)
 sys.argv = ["byok_ls", "--stdio"]
 runpy.run_module("byok_ls", run_name="__main__")
 """
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for pid {pid}")
-
-
-def slope_kib_per_1000(samples: list[tuple[int, int]]) -> float:
-    """Least-squares growth of RSS (KiB per 1,000 completions) over ``samples``."""
-    n = len(samples)
-    mean_x = sum(x for x, _ in samples) / n
-    mean_y = sum(y for _, y in samples) / n
-    sxx = sum((x - mean_x) ** 2 for x, _ in samples)
-    sxy = sum((x - mean_x) * (y - mean_y) for x, y in samples)
-    return 1000 * sxy / sxx if sxx else 0.0
 
 
 async def run(total: int) -> None:
@@ -144,7 +128,7 @@ async def run(total: int) -> None:
         at = dict(samples)
         first, last = samples[0], samples[-1]
         second_half = [s for s in samples if s[0] > total // 2]
-        slope = slope_kib_per_1000(second_half)
+        slope = slope_per_1000(second_half)
         print(f"memory: {total:,} completions in {elapsed:.0f} s ({total / elapsed:.0f}/s)")
         print(f"  RSS after {first[0]:,}: {first[1] / 1024:.1f} MB")
         if CHECKPOINT in at:

@@ -10,7 +10,6 @@ dependency: ``.venv/bin/pip install -e ".[bench]"`` (``benchmarks/run_all`` does
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess
@@ -20,6 +19,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.lsp.editor import frame, read_frame
+
 from benchmarks.figures import emit
 
 
@@ -27,11 +28,6 @@ def bare_python() -> float:
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", "pass"], check=True)
     return time.perf_counter() - start
-
-
-def frame(message: dict[str, object]) -> bytes:
-    body = json.dumps(message).encode()
-    return b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 
 #: The smallest pygls server: what any Python language server pays before its own code.
@@ -51,13 +47,7 @@ def server_initialize(env: dict[str, str], command: list[str] | None = None) -> 
     init = {"processId": os.getpid(), "capabilities": {}, "rootUri": None}
     proc.stdin.write(frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init}))
     proc.stdin.flush()
-    length = 0
-    while line := proc.stdout.readline():
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":")[1])
-        elif line in (b"\r\n", b"\n"):
-            break
-    answer = json.loads(proc.stdout.read(length))
+    answer = read_frame(proc.stdout)
     elapsed = time.perf_counter() - start
     assert answer.get("id") == 1 and "result" in answer, answer
     proc.stdin.write(frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": None}))

@@ -19,7 +19,7 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 import pytest_asyncio
@@ -275,6 +275,33 @@ def server_pid(session: Session) -> int:
     process = session.client._server
     assert process is not None
     return process.pid
+
+
+def slope_per_1000(samples: list[tuple[int, int]]) -> float:
+    """Least-squares growth of ``(requests done, RSS KiB)`` samples, KiB per 1,000 requests."""
+    n = len(samples)
+    mean_x = sum(x for x, _ in samples) / n
+    mean_y = sum(y for _, y in samples) / n
+    sxx = sum((x - mean_x) ** 2 for x, _ in samples)
+    sxy = sum((x - mean_x) * (y - mean_y) for x, y in samples)
+    return 1000 * sxy / sxx if sxx else 0.0
+
+
+def frame(message: dict[str, Any]) -> bytes:
+    """One JSON-RPC message with its LSP header."""
+    body = json.dumps(message).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def read_frame(stream: IO[bytes]) -> Any:
+    """The next JSON-RPC message from a blocking stream (a server process's stdout)."""
+    length = 0
+    while line := stream.readline():
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+        elif line in (b"\r\n", b"\n"):
+            break
+    return json.loads(stream.read(length))
 
 
 def rss_kib(pid: int) -> int:
@@ -543,8 +570,7 @@ class RawServer:
         self.proc.stdin.write(data)
 
     def send(self, message: dict[str, Any]) -> None:
-        body = json.dumps(message).encode()
-        self.send_bytes(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.send_bytes(frame(message))
 
     def notify(self, method: str, params: Any) -> None:
         self.send({"jsonrpc": "2.0", "method": method, "params": params})

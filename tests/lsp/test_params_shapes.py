@@ -5,14 +5,13 @@ method that needs named fields is refused with a message naming those fields."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
-from tests.lsp.editor import OMIT, RawServer
+from tests.lsp.editor import OMIT, RawServer, frame
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -31,11 +30,6 @@ async def raw() -> AsyncIterator[RawServer]:
     server = await RawServer().start()
     yield server
     await server.close()
-
-
-def frame(message: dict[str, Any]) -> bytes:
-    body = json.dumps(message).encode()
-    return b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 
 def comparable(result: dict[str, Any]) -> dict[str, Any]:

@@ -40,6 +40,7 @@ from tests.lsp.editor import (
     open_document,
     rss_kib,
     server_pid,
+    slope_per_1000,
     start,
     stop_session,
     use_openai,
@@ -120,16 +121,6 @@ async def test_200_concurrent_chats_and_completions(lsp: Session, openai_fake: F
         f"(start-up and first requests: {start_up_lag:.1f} ms)"
     )
     assert lag < LOOP_LAG_LIMIT_MS
-
-
-def slope_per_1000(samples: list[tuple[int, int]]) -> float:
-    """Least-squares growth of RSS, KiB per 1,000 completions."""
-    n = len(samples)
-    mean_x = sum(x for x, _ in samples) / n
-    mean_y = sum(y for _, y in samples) / n
-    sxx = sum((x - mean_x) ** 2 for x, _ in samples)
-    sxy = sum((x - mean_x) * (y - mean_y) for x, y in samples)
-    return 1000 * sxy / sxx if sxx else 0.0
 
 
 @pytest.mark.timeout(max(120, IN_A_ROW // 25))

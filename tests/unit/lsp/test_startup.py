@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -10,6 +9,7 @@ from pathlib import Path
 
 from byok_ls.lsp.methods import METHODS
 from byok_ls.lsp.names import METHOD_NAMES
+from tests.lsp.editor import frame, read_frame
 
 #: Modules the initialize answer must not wait for (see lsp/server.py).
 LATE = ("pydantic", "byok_ls.api", "byok_ls.app", "byok_ls.config.schema", "ruamel.yaml")
@@ -19,11 +19,6 @@ def test_method_names_match_the_method_table() -> None:
     """pygls registers methods by these names before the table loads: same list, same order."""
     table = [m.name for m in METHODS]
     assert list(METHOD_NAMES) == table, "a method was added: add its name to lsp/names.py"
-
-
-def frame(message: dict[str, object]) -> bytes:
-    body = json.dumps(message).encode()
-    return b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 
 def test_initialize_is_answered_before_the_services_load(tmp_path: Path) -> None:
@@ -47,13 +42,7 @@ def test_initialize_is_answered_before_the_services_load(tmp_path: Path) -> None
         init = {"processId": None, "capabilities": {}, "rootUri": None}
         proc.stdin.write(frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init}))
         proc.stdin.flush()
-        length = 0
-        while line := proc.stdout.readline():
-            if line.lower().startswith(b"content-length:"):
-                length = int(line.split(b":")[1])
-            elif line in (b"\r\n", b"\n"):
-                break
-        answer = json.loads(proc.stdout.read(length))
+        answer = read_frame(proc.stdout)
     finally:
         proc.kill()
         _, stderr = proc.communicate(timeout=30)
