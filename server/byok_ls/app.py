@@ -52,10 +52,9 @@ class App:
     def ledger(self) -> Ledger:
         """Opened on first use: start-up stays fast and a CLI listing never touches it.
         The router is built with it, so usage and budgets count from the first request."""
-        from byok_ls.paths import usage_db
         from byok_ls.usage import Ledger
 
-        return Ledger(usage_db())
+        return Ledger()
 
     @cached_property
     def router(self) -> Router:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from byok_ls import api
 from byok_ls.completion.privacy import mask_secrets
-from byok_ls.errors import ByokError, ErrorKind
+from byok_ls.errors import bad_request
 from byok_ls.providers.types import ChatMessage, ContentPart, TextPart
 from byok_ls.workspace import Workspace, uri_to_path
 
@@ -26,10 +26,6 @@ MAX_FILE_CHARS = 256_000
 OpenText = Callable[[Path], str | None]
 
 
-def _bad(field: str, message: str) -> ByokError:
-    return ByokError(ErrorKind.BAD_REQUEST, f"{field}: {message}", field=field)
-
-
 def read_text(path: Path, open_text: OpenText, field: str) -> str:
     """The file's text as the user sees it; ``field`` names it in errors."""
     text = open_text(path)
@@ -37,23 +33,32 @@ def read_text(path: Path, open_text: OpenText, field: str) -> str:
         return text
     try:
         if path.stat().st_size > MAX_FILE_CHARS * 4:
-            raise _bad(field, f"{path.name} is too large to attach whole: attach a line range")
+            raise bad_request(
+                field, f"{path.name} is too large to attach whole: attach a line range"
+            )
         return path.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
-        raise _bad(field, f"{path.name} does not exist") from None
+        raise bad_request(field, f"{path.name} does not exist") from None
     except IsADirectoryError:
-        raise _bad(field, f"{path.name} is a folder, not a file") from None
+        raise bad_request(field, f"{path.name} is a folder, not a file") from None
     except OSError as exc:
-        raise _bad(field, f"{path.name} cannot be read ({exc.strerror or exc})") from None
+        raise bad_request(field, f"{path.name} cannot be read ({exc.strerror or exc})") from None
+
+
+def _where(item: api.ContextItem) -> str:
+    """Which lines are attached (1-based, as editors show them), or "" for all of them."""
+    if item.range is None:
+        return ""
+    return f" (lines {item.range.start.line + 1}-{item.range.end.line + 1})"
 
 
 def _lines(text: str, item: api.ContextItem) -> tuple[str, str]:
-    """The attached lines and a label saying which (1-based, as editors show them)."""
+    """The attached lines and their label."""
     if item.range is None:
         return text, ""
     first, last = item.range.start.line, item.range.end.line
     lines = text.splitlines(keepends=True)
-    return "".join(lines[first : last + 1]), f" (lines {first + 1}-{last + 1})"
+    return "".join(lines[first : last + 1]), _where(item)
 
 
 def _block(kind: str, name: str, where: str, text: str) -> str:
@@ -70,23 +75,20 @@ def render(items: Sequence[api.ContextItem], workspace: Workspace, open_text: Op
         path = uri_to_path(item.uri)
         if item.kind == "selection":
             if item.text is None:
-                raise _bad(f"{field}.text", "a selection carries its text")
+                raise bad_request(f"{field}.text", "a selection carries its text")
             if path is not None and workspace.excluded(path):
-                raise _bad(
+                raise bad_request(
                     f"{field}.uri",
                     f"{path.name} is a secret file or listed in .byokignore, so nothing from "
                     "it is sent",
                 )
             name = workspace.relative(path.resolve()) if path is not None else item.uri
-            where = ""
-            if item.range is not None:
-                where = f" (lines {item.range.start.line + 1}-{item.range.end.line + 1})"
-            blocks.append(_block("Selected in", name, where, mask_secrets(item.text)))
+            blocks.append(_block("Selected in", name, _where(item), mask_secrets(item.text)))
             continue
         real = workspace.readable(item.uri, field=f"{field}.uri")
         text, where = _lines(read_text(real, open_text, f"{field}.uri"), item)
         if len(text) > MAX_FILE_CHARS:
-            raise _bad(
+            raise bad_request(
                 f"{field}.uri",
                 f"{real.name} has {len(text)} characters, more than {MAX_FILE_CHARS} can be "
                 "attached: attach a line range",
@@ -116,4 +118,4 @@ def attach(
             content = (TextPart(block), *message.content)
         changed = dataclasses.replace(message, content=content)
         return (*messages[:index], changed, *messages[index + 1 :])
-    raise _bad("context", "attachments need a user message to go with")
+    raise bad_request("context", "attachments need a user message to go with")

@@ -153,6 +153,12 @@ def invalid(field: str, message: str) -> ByokError:
     return ByokError(ErrorKind.INVALID_PARAMS, f"{field}: {message}", field=field)
 
 
+def bad_request(field: str, message: str) -> ByokError:
+    """Well-formed input the server will not act on, such as a path outside the workspace;
+    the message starts with the field it is about."""
+    return ByokError(ErrorKind.BAD_REQUEST, f"{field}: {message}", field=field)
+
+
 # Shapes of well-known secrets; used to scrub text that leaves the process and to mask
 # secrets in completion context. Kept here so every layer uses the same list.
 SECRET_PATTERNS: tuple[re.Pattern[str], ...] = (
@@ -167,6 +173,19 @@ SECRET_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"hf_[A-Za-z0-9]{20,}"),
     re.compile(r"(?i)bearer\s+[A-Za-z0-9._\-]{16,}"),
 )
+
+
+#: Half of a UTF-16 pair: JSON may carry one (``"\\ud800"``), but it is not Unicode text, and
+#: nothing downstream (tokenizers, providers, the usage database) can encode it.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(text: str) -> str | None:
+    """The first lone surrogate in ``text``, or None (ASCII text is not scanned)."""
+    if text.isascii():
+        return None
+    found = _LONE_SURROGATE.search(text)
+    return found.group() if found else None
 
 
 #: A run of this many characters of a known key counts as the key: a provider that echoes a

@@ -67,11 +67,13 @@ def _keep(workspace: Workspace, matches: Iterator[Match]) -> tuple[list[Match], 
 async def search_text(workspace: Workspace, query: str, glob: str | None) -> str:
     folders = [f.resolve() for f in workspace.folders()]
     rg = ripgrep()
+    # The exclusion checks stat files, so they run off the event loop; the walk stays lazy
+    # so it stops reading once MAX_MATCHES are kept.
     if rg is not None:
         found = await _ripgrep(rg, folders, query, glob)
+        kept, truncated = await asyncio.to_thread(_keep, workspace, iter(found))
     else:
-        found = await asyncio.to_thread(lambda: list(_walk(folders, query, glob)))
-    kept, truncated = _keep(workspace, iter(found))
+        kept, truncated = await asyncio.to_thread(_keep, workspace, _walk(folders, query, glob))
     return render(workspace, kept, truncated)
 
 

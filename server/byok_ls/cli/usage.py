@@ -15,6 +15,7 @@ from byok_ls.app import App
 from byok_ls.cli.common import verb
 from byok_ls.cli.output import as_json, fail_with, table
 from byok_ls.errors import ByokError, ErrorKind
+from byok_ls.provider_ops import DEFAULT_GROUP_BY
 from byok_ls.usage import UsageReport, UsageRow
 from byok_ls.usage.report import validate_group_by
 
@@ -28,7 +29,7 @@ def register(sub: SubParsers) -> None:
     usage = verb(sub, "usage", "what you spent, per provider and model", run_usage)
     usage.add_argument("--since", help="YYYY-MM-DD")
     usage.add_argument("--until", help="YYYY-MM-DD (the day itself not included)")
-    usage.add_argument("--group-by", default="provider,model,task")
+    usage.add_argument("--group-by", default=",".join(DEFAULT_GROUP_BY))
 
 
 def parse_day(text: str, option: str) -> float:
@@ -110,7 +111,7 @@ def run_usage(app: App, args: argparse.Namespace) -> int:
     try:
         since = parse_day(args.since, "--since") if args.since else None
         until = parse_day(args.until, "--until") if args.until else None
-        group_by = parse_group_by(args.group_by or "provider,model,task")
+        group_by = parse_group_by(args.group_by or ",".join(DEFAULT_GROUP_BY))
     except ByokError as exc:
         return fail_with(exc, 2)
     try:

@@ -8,11 +8,11 @@ because BPE merges across line breaks make a sum of per-line counts slightly off
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from byok_ls.completion.tokens import TokenCounter
+from byok_ls.errors import lone_surrogate
 
 # First guess of characters per token for sizing a batch, on the low side for code so the
 # first batch rarely reads far more lines than fit; refined from what was measured.
@@ -48,11 +48,6 @@ def _split_lines(chunk: str) -> list[str]:
     return lines
 
 
-#: Code points that are not Unicode text on their own (half of a UTF-16 pair): nothing can
-#: encode them, so no tokenizer can count them and no provider can be sent them.
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 class LoneSurrogate(ValueError):
     """The text around the cursor holds a lone surrogate (``char``)."""
 
@@ -71,8 +66,8 @@ class _Checked:
 
     @staticmethod
     def _check(text: str) -> None:
-        if not text.isascii() and (found := _LONE_SURROGATE.search(text)):
-            raise LoneSurrogate(found.group())
+        if found := lone_surrogate(text):
+            raise LoneSurrogate(found)
 
     def count(self, text: str) -> int:
         self._check(text)

@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from byok_ls.loopback import is_loopback
 from byok_ls.vocabulary import (
     FIM_FAMILIES,
     FIM_MODES,
@@ -24,7 +23,7 @@ from byok_ls.vocabulary import (
     WireFormat,
 )
 
-__all__ = ["FIM_FAMILIES", "TASKS", "ReasoningStyle", "Task", "is_loopback"]
+__all__ = ["FIM_FAMILIES", "TASKS", "ReasoningStyle", "Task"]
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -33,7 +33,7 @@ from byok_ls.validation import clean_msg, format_loc, invalid_from
 
 T = TypeVar("T")
 
-__all__ = ["CONFIG_FILE", "ConfigStore", "config_dir"]
+__all__ = ["ConfigStore"]
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,12 @@ the fields the method wants.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pydantic import BaseModel
 
-from byok_ls.errors import ByokError, ErrorKind
+from byok_ls.errors import ByokError, ErrorKind, lone_surrogate
+from byok_ls.validation import format_loc
 
 
 def field_names(model: type[BaseModel], required_only: bool) -> list[str]:
@@ -46,27 +46,15 @@ def named(method: str, model: type[BaseModel], raw: Any) -> Any:
     raise ByokError(ErrorKind.INVALID_PARAMS, message, field="params")
 
 
-#: Half of a UTF-16 pair: JSON may carry one (``"\\ud800"``), but it is not text, and
-#: nothing downstream (tokenizers, providers, the usage database) can encode it.
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _loc(path: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out or "params"
-
-
 def refuse_lone_surrogates(raw: Any, path: tuple[int | str, ...] = ()) -> None:
     """Raise invalid params naming the first string in ``raw`` with a lone surrogate."""
     if isinstance(raw, str):
-        found = None if raw.isascii() else _LONE_SURROGATE.search(raw)
+        found = lone_surrogate(raw)
         if found:
-            field = _loc(path)
+            field = format_loc(path) or "params"
             raise ByokError(
                 ErrorKind.INVALID_PARAMS,
-                f"{field}: holds a lone surrogate (U+{ord(found.group()):04X}), which is not "
+                f"{field}: holds a lone surrogate (U+{ord(found):04X}), which is not "
                 "Unicode text; remove that character",
                 field=field,
             )

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from byok_ls.errors import ByokError, ErrorKind
+from byok_ls.errors import bad_request
 from byok_ls.workspace.exclusion import is_excluded
 
 
@@ -27,10 +27,6 @@ def uri_to_path(uri: str) -> Path | None:
 
 # A URI scheme of two or more letters (one letter would be a Windows drive).
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
-
-
-def _refuse(field: str, message: str) -> ByokError:
-    return ByokError(ErrorKind.BAD_REQUEST, f"{field}: {message}", field=field)
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -57,7 +53,7 @@ class Workspace:
         and by the name a link points at."""
         given, real = self._locate(path, field)
         if self.excluded(given) or self.excluded(real):
-            raise _refuse(
+            raise bad_request(
                 field, f"{path!r} is a secret file or listed in .byokignore, so it is never read"
             )
         return real
@@ -66,24 +62,26 @@ class Workspace:
         """(the path as named, made absolute; where it really is)."""
         folders = self.folders()
         if not folders:
-            raise _refuse(field, "no workspace folder is open, so no file can be used")
+            raise bad_request(field, "no workspace folder is open, so no file can be used")
         if "\x00" in path:
-            raise _refuse(field, "the path contains a NUL character")
+            raise bad_request(field, "the path contains a NUL character")
         named = uri_to_path(path) if _URI.match(path) else Path(path).expanduser()
         if named is None:
-            raise _refuse(field, f"only file: URIs name workspace files, not {path!r}")
+            raise bad_request(field, f"only file: URIs name workspace files, not {path!r}")
         if ".." in named.parts:
-            raise _refuse(field, f"{path!r}: paths with '..' are not allowed")
+            raise bad_request(field, f"{path!r}: paths with '..' are not allowed")
         given = named if named.is_absolute() else folders[0] / named
         if not any(_inside(given, root) for root in folders):
-            raise _refuse(field, f"{path!r} is outside the workspace folders")
+            raise bad_request(field, f"{path!r} is outside the workspace folders")
         try:
             real = given.resolve(strict=False)
             real_roots = [root.resolve(strict=False) for root in folders]
         except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
-            raise _refuse(field, f"{path!r} cannot be resolved ({exc.__class__.__name__})") from exc
+            raise bad_request(
+                field, f"{path!r} cannot be resolved ({exc.__class__.__name__})"
+            ) from exc
         if not any(_inside(real, root) for root in real_roots):
-            raise _refuse(
+            raise bad_request(
                 field, f"{path!r} leads outside the workspace folders through a symbolic link"
             )
         return given, real
