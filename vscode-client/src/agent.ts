@@ -3,7 +3,7 @@
  * passes `byok/agent/step` notifications on to the chat panel. */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { closeDiff, type ProposedContent } from './chat/codeActions';
+import { confirmDiff, type ProposedContent } from './chat/codeActions';
 import { proposedText, toLspDiagnostic, type AgentStep, type ApproveParams, type LspDiagnostic } from './shared/agent';
 
 /** Asks for a `run_command` approval somewhere other than a dialog (the chat panel);
@@ -70,26 +70,15 @@ export class AgentHost implements vscode.Disposable {
     const after = proposedText(p, current);
     if (after === undefined) return false;
     const name = vscode.workspace.asRelativePath(target, false);
-    const right = this.proposed.add(name, after);
-    const left = p.tool === 'create_file' ? this.proposed.add(`${name} (new file)`, '') : target;
-    try {
-      await vscode.commands.executeCommand('vscode.diff', left, right, `BYOK agent: ${name} (proposed)`, { preview: true });
-      const verb = p.tool === 'create_file' ? 'create' : 'change';
-      const asked = vscode.window.showInformationMessage(`BYOK agent wants to ${verb} ${name}.`, 'Accept', 'Reject');
-      // Stop pressed while the user decides: the answer no longer matters.
-      const cancelled = new Promise<undefined>((resolve) => token?.onCancellationRequested(() => resolve(undefined)));
-      return (await Promise.race([asked, cancelled])) === 'Accept';
-    } finally {
-      await closeDiff(right);
-      this.proposed.drop(right);
-      if (left !== target) this.proposed.drop(left);
-    }
+    const creating = p.tool === 'create_file';
+    const question = `BYOK agent wants to ${creating ? 'create' : 'change'} ${name}.`;
+    // Stop pressed while the user decides (the token) counts as a rejection.
+    return confirmDiff(this.proposed, creating ? undefined : target, name, after, `BYOK agent: ${name} (proposed)`, question, 'Accept', 'Reject', token);
   }
 
   diagnostics(uri?: string): { diagnostics: LspDiagnostic[] } {
-    const pairs: [vscode.Uri, readonly vscode.Diagnostic[]][] = uri
-      ? [[vscode.Uri.parse(uri, true), vscode.languages.getDiagnostics(vscode.Uri.parse(uri, true))]]
-      : vscode.languages.getDiagnostics();
+    const one = uri ? vscode.Uri.parse(uri, true) : undefined;
+    const pairs: [vscode.Uri, readonly vscode.Diagnostic[]][] = one ? [[one, vscode.languages.getDiagnostics(one)]] : vscode.languages.getDiagnostics();
     const out: LspDiagnostic[] = [];
     for (const [u, list] of pairs) {
       if (u.scheme !== 'file') continue;

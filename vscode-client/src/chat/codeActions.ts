@@ -82,6 +82,36 @@ export async function closeDiff(proposed: vscode.Uri): Promise<void> {
       if (tab.input instanceof vscode.TabInputTextDiff && tab.input.modified.toString() === proposed.toString()) await vscode.window.tabGroups.close(tab);
 }
 
+/**
+ * Shows `text` as a diff against `existing` (or against an empty file when there is none) and
+ * asks `question`; true when the user picks `yes`. A cancelled `token` counts as no. The
+ * proposal and the diff are gone afterwards either way.
+ */
+export async function confirmDiff(
+  proposed: ProposedContent,
+  existing: vscode.Uri | undefined,
+  name: string,
+  text: string,
+  title: string,
+  question: string,
+  yes: string,
+  no: string,
+  token?: vscode.CancellationToken,
+): Promise<boolean> {
+  const right = proposed.add(name, text);
+  const left = existing ?? proposed.add(`${name} (new file)`, '');
+  try {
+    await vscode.commands.executeCommand('vscode.diff', left, right, title, { preview: true });
+    const asked = vscode.window.showInformationMessage(question, yes, no);
+    const cancelled = new Promise<undefined>((resolve) => token?.onCancellationRequested(() => resolve(undefined)));
+    return (await Promise.race([asked, cancelled])) === yes;
+  } finally {
+    await closeDiff(right);
+    proposed.drop(right);
+    if (existing === undefined) proposed.drop(left);
+  }
+}
+
 async function applyToFile(code: string, file: string | undefined, tracker: EditorTracker, proposedDocs: ProposedContent): Promise<void> {
   const target = await targetFor(file, tracker);
   if (typeof target === 'string') {
@@ -90,29 +120,21 @@ async function applyToFile(code: string, file: string | undefined, tracker: Edit
   }
   const name = target.uri.path.slice(target.uri.path.lastIndexOf('/') + 1);
   const rel = vscode.workspace.asRelativePath(target.uri, false);
-  let original = '';
   let range: vscode.Range | undefined;
   let version = -1;
+  let proposedText = code;
   if (target.exists) {
     const doc = await vscode.workspace.openTextDocument(target.uri);
-    original = doc.getText();
+    const original = doc.getText();
     version = doc.version;
     // The selection the user made in that file is what the block replaces; else the whole file.
     const last = tracker.last;
     range = last && last.uri.toString() === target.uri.toString() && !last.selection.isEmpty ? last.selection : new vscode.Range(doc.positionAt(0), doc.positionAt(original.length));
+    proposedText = original.slice(0, doc.offsetAt(range.start)) + code + original.slice(doc.offsetAt(range.end));
   }
-  const proposedText = range ? original.slice(0, offset(original, range.start)) + code + original.slice(offset(original, range.end)) : code;
-  const proposed = proposedDocs.add(name, proposedText);
-  const left = target.exists ? target.uri : proposedDocs.add(`${name} (new file)`, '');
-  await vscode.commands.executeCommand('vscode.diff', left, proposed, `${rel} ↔ proposed by BYOK chat`, { preview: true });
-  const choice = await vscode.window.showInformationMessage(
-    target.exists ? `Apply the proposed change to ${rel}?` : `Create ${rel} with the proposed content?`,
-    'Apply',
-    'Discard',
-  );
-  await closeDiff(proposed);
-  proposedDocs.drop(proposed);
-  if (choice !== 'Apply') return;
+  const question = target.exists ? `Apply the proposed change to ${rel}?` : `Create ${rel} with the proposed content?`;
+  const apply = await confirmDiff(proposedDocs, target.exists ? target.uri : undefined, name, proposedText, `${rel} ↔ proposed by BYOK chat`, question, 'Apply', 'Discard');
+  if (!apply) return;
   const edit = new vscode.WorkspaceEdit();
   if (target.exists && range) {
     const doc = await vscode.workspace.openTextDocument(target.uri);
@@ -130,18 +152,6 @@ async function applyToFile(code: string, file: string | undefined, tracker: Edit
     return;
   }
   await vscode.window.showTextDocument(target.uri, { preview: false, viewColumn: visibleColumn(target.uri) });
-}
-
-function offset(text: string, pos: vscode.Position): number {
-  let line = 0;
-  let i = 0;
-  while (line < pos.line) {
-    const nl = text.indexOf('\n', i);
-    if (nl < 0) return text.length;
-    i = nl + 1;
-    line++;
-  }
-  return Math.min(i + pos.character, text.length);
 }
 
 export async function runCodeAction(action: CodeAction, code: string, file: string | undefined, tracker: EditorTracker, proposed: ProposedContent): Promise<void> {
